@@ -1,0 +1,34 @@
+"""Errors raised for bad input: each names the file, the field and the fix."""
+
+from __future__ import annotations
+
+
+class ConfigError(ValueError):
+    """A platform, workload or scenario description is invalid.
+
+    The message always has the same three parts so that a user can act on it
+    without reading a traceback: where (file and field), what is wrong, and
+    how to fix it.
+
+    Attributes:
+        source: The file (or other origin, such as ``"<dict>"``) that was read.
+        field: A dotted path to the offending field, e.g. ``tasks[3].cost.GPU``.
+        problem: What is wrong with the value found there.
+        fix: What the user should change.
+    """
+
+    def __init__(self, source: str, field: str, problem: str, fix: str) -> None:
+        self.source = source
+        self.field = field
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"{source}: field '{field}': {problem}. Fix: {fix}")
+
+
+class SchedulingError(RuntimeError):
+    """A scheduler returned an assignment the emulator cannot honour.
+
+    Raised for a task that does not exist or was already placed, a PE that is
+    not eligible for the task, or a PE that is down. Schedulers must only
+    return assignments allowed by :class:`socsim.scheduler.SchedulerView`.
+    """

@@ -1,0 +1,259 @@
+"""Job sources: when jobs arrive, which profile each is, and its execution-time noise.
+
+A :class:`JobSource` combines an arrival process, a weighted mix of bound
+profiles, a cap on the number of jobs in the system (with an optional
+pre-fill, DS3Gym's "pseudo steady state"), a total job count, and relative
+Gaussian noise on execution times. All draws come from generators the
+simulator derives from its one seed, so the same seed gives the same jobs
+whatever the scheduler does.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from socsim.errors import ConfigError
+from socsim.workload import BoundProfile
+
+
+class ArrivalProcess(Protocol):
+    """When jobs arrive.
+
+    The simulator asks for the first arrival time once, then, each time it
+    injects a job at time ``t``, for the next arrival after ``t``. A process
+    that counts gaps from injections (DS3's generator) therefore stretches
+    naturally while the system is full.
+    """
+
+    def first(self, rng: np.random.Generator) -> float | None:
+        """Time of the first arrival, or ``None`` if there is none."""
+        ...
+
+    def after_injection(self, t: float, rng: np.random.Generator) -> float | None:
+        """Time of the next arrival after a job was injected at ``t`` (``None``: no more)."""
+        ...
+
+    def profile_hint(self) -> str | None:
+        """Name of the profile of the arrival just produced, if the process fixes it."""
+        ...
+
+
+@dataclass
+class Poisson:
+    """Exponential inter-arrival times; the first job arrives at t = 0 (as in DS3).
+
+    Attributes:
+        mean_interarrival: Mean gap between arrivals (us).
+        integer: Round gaps down to whole microseconds (DS3's ``int(Exp)``).
+    """
+
+    mean_interarrival: float
+    integer: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.mean_interarrival > 0 or math.isinf(self.mean_interarrival):
+            raise ValueError(f"mean_interarrival must be a positive number, "
+                             f"got {self.mean_interarrival!r}")
+
+    def first(self, rng: np.random.Generator) -> float | None:  # noqa: D102
+        return 0.0
+
+    def after_injection(self, t: float, rng: np.random.Generator) -> float | None:  # noqa: D102
+        gap = float(rng.exponential(self.mean_interarrival))
+        return t + (float(int(gap)) if self.integer else gap)
+
+    def profile_hint(self) -> str | None:  # noqa: D102
+        return None
+
+
+@dataclass
+class FixedRate:
+    """One arrival every ``period`` microseconds, starting at t = 0."""
+
+    period: float
+
+    def __post_init__(self) -> None:
+        if not self.period > 0 or math.isinf(self.period):
+            raise ValueError(f"period must be a positive number, got {self.period!r}")
+
+    def first(self, rng: np.random.Generator) -> float | None:  # noqa: D102
+        return 0.0
+
+    def after_injection(self, t: float, rng: np.random.Generator) -> float | None:  # noqa: D102
+        return t + self.period
+
+    def profile_hint(self) -> str | None:  # noqa: D102
+        return None
+
+
+@dataclass
+class Batch:
+    """All jobs arrive at t = 0 (the classic static scheduling problem)."""
+
+    def first(self, rng: np.random.Generator) -> float | None:  # noqa: D102
+        return 0.0
+
+    def after_injection(self, t: float, rng: np.random.Generator) -> float | None:  # noqa: D102
+        return t
+
+    def profile_hint(self) -> str | None:  # noqa: D102
+        return None
+
+
+class Trace:
+    """Arrivals read from a list of ``(time, profile or None)``, in time order.
+
+    Each entry arrives at its time, or, when the cap held back the entry
+    before it, right after that one is injected (an admission queue in
+    trace order).
+    """
+
+    def __init__(self, entries: Sequence[tuple[float, str | None]], source: str = "<list>"
+                 ) -> None:
+        last = 0.0
+        for k, (time, _) in enumerate(entries):
+            if not (isinstance(time, (int, float)) and math.isfinite(time) and time >= last):
+                raise ConfigError(source, f"arrivals[{k}].time", f"is {time!r}",
+                                  "give finite, non-negative times in increasing order")
+            last = float(time)
+        self.entries = [(float(t), p) for t, p in entries]
+        self.source = source
+        self._next = 0
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Trace:
+        """Read a trace: CSV with a ``time`` column and optional ``profile`` column, or JSON.
+
+        JSON is a list of numbers or of ``{"time": t, "profile": name}`` objects.
+        """
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(str(path), "<file>", f"cannot be read ({exc.strerror})",
+                              "check the path") from None
+        entries: list[tuple[float, str | None]] = []
+        if path.suffix.lower() == ".json":
+            for k, item in enumerate(json.loads(text)):
+                if isinstance(item, dict):
+                    if "time" not in item:
+                        raise ConfigError(str(path), f"[{k}].time", "is missing",
+                                          "give each arrival a 'time'")
+                    entries.append((item["time"], item.get("profile")))
+                else:
+                    entries.append((item, None))
+        else:
+            reader = csv.DictReader(text.splitlines())
+            if not reader.fieldnames or "time" not in reader.fieldnames:
+                raise ConfigError(str(path), "header", "has no 'time' column",
+                                  "start the CSV with a header line 'time,profile'")
+            for k, row in enumerate(reader):
+                try:
+                    time = float(row["time"])
+                except (TypeError, ValueError):
+                    raise ConfigError(str(path), f"row {k + 2}.time", f"is {row['time']!r}",
+                                      "give a number of microseconds") from None
+                entries.append((time, row.get("profile") or None))
+        return cls(entries, source=str(path))
+
+    def first(self, rng: np.random.Generator) -> float | None:  # noqa: D102
+        self._next = 0
+        return self._advance()
+
+    def after_injection(self, t: float, rng: np.random.Generator) -> float | None:  # noqa: D102
+        return self._advance()
+
+    def profile_hint(self) -> str | None:  # noqa: D102
+        return self.entries[self._next - 1][1] if self._next else None
+
+    def _advance(self) -> float | None:
+        if self._next >= len(self.entries):
+            return None
+        self._next += 1
+        return self.entries[self._next - 1][0]
+
+
+@dataclass
+class JobSource:
+    """Everything that decides the stream of jobs.
+
+    Attributes:
+        profiles: Bound profiles to draw jobs from.
+        weights: Relative weight of each profile (default: equal).
+        arrivals: The arrival process (default: a batch at t = 0).
+        max_jobs: Total number of jobs to inject (``None``: unbounded, then a
+            horizon must stop the run).
+        max_in_system: Cap on jobs present at once; an arrival that finds the
+            system full waits and is injected when a job leaves.
+        prefill: Jobs injected at t = 0 before the arrival process starts
+            (DS3Gym's pseudo steady state uses ``prefill = max_in_system``).
+        noise_sigma: Relative standard deviation of execution times. Each
+            job draws one standard normal ``z`` per task; a task lasts
+            ``mu * (1 + sigma * z)`` on the PE that runs it (``mu``: the
+            tabulated time there), at least ``mu / 1000``; in DS3 timing,
+            ``max(1, round(...))`` as DS3 does. Schedulers see only ``mu``.
+    """
+
+    profiles: Sequence[BoundProfile]
+    weights: Sequence[float] | None = None
+    arrivals: ArrivalProcess | None = None
+    max_jobs: int | None = None
+    max_in_system: int | None = None
+    prefill: int = 0
+    noise_sigma: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not self.profiles:
+            raise ValueError("JobSource needs at least one profile")
+        weights = list(self.weights) if self.weights is not None else [1.0] * len(self.profiles)
+        if len(weights) != len(self.profiles) or any(
+                not (math.isfinite(w) and w >= 0) for w in weights) or sum(weights) <= 0:
+            raise ValueError(f"weights must be one non-negative number per profile with a "
+                             f"positive sum, got {weights!r}")
+        total = sum(weights)
+        self.probabilities = np.array([w / total for w in weights])
+        self.cumulative = np.cumsum(self.probabilities)
+        if self.arrivals is None:
+            self.arrivals = Batch()
+        if self.max_jobs is not None and self.max_jobs < 0:
+            raise ValueError(f"max_jobs must be >= 0, got {self.max_jobs}")
+        if self.max_in_system is not None and self.max_in_system < 1:
+            raise ValueError(f"max_in_system must be >= 1, got {self.max_in_system}")
+        if self.prefill < 0 or (self.max_in_system is not None
+                                and self.prefill > self.max_in_system):
+            raise ValueError(f"prefill must be between 0 and max_in_system, got {self.prefill}")
+        if not (math.isfinite(self.noise_sigma) and self.noise_sigma >= 0):
+            raise ValueError(f"noise_sigma must be >= 0, got {self.noise_sigma!r}")
+        if isinstance(self.arrivals, Batch) and self.max_jobs is None:
+            raise ValueError("a batch arrival needs max_jobs (how many jobs at t = 0)")
+        self._by_name = {p.name: k for k, p in enumerate(self.profiles)}
+        if isinstance(self.arrivals, Trace):
+            for k, (_, name) in enumerate(self.arrivals.entries):
+                if name is not None and name not in self._by_name:
+                    raise ConfigError(self.arrivals.source, f"arrivals[{k}].profile",
+                                      f"unknown profile '{name}'",
+                                      f"use one of {sorted(self._by_name)}")
+
+    def pick_profile(self, rng: np.random.Generator) -> int:
+        """Index of the profile of the next job (the trace's, else a weighted draw)."""
+        hint = self.arrivals.profile_hint()
+        if hint is not None:
+            return self._by_name[hint]
+        if len(self.profiles) == 1:
+            return 0
+        return min(int(np.searchsorted(self.cumulative, rng.random(), side="right")),
+                   len(self.profiles) - 1)
+
+    def draw_noise(self, num_tasks: int, rng: np.random.Generator) -> list[float] | None:
+        """Per-task standard normal draws for one job, or ``None`` without noise."""
+        if self.noise_sigma == 0.0:
+            return None
+        return rng.standard_normal(num_tasks).tolist()

@@ -1,0 +1,155 @@
+"""The one interface between the emulator and every scheduler.
+
+At each decision point the simulator calls :meth:`Scheduler.decide` with a
+:class:`SchedulerView`, a read-only window on its state, and applies the
+assignments returned. A decision point is a moment when a job arrived, a
+task became ready (all predecessors finished) or a PE went idle, and there
+is something to decide: a new job or a ready task not yet placed.
+
+An assignment ``(job, task, pe)`` appends the task to the end of the PE's
+queue. The scheduler may place any task of a job present in the system
+(ready or not, so static plans work) on any live PE that can run it; each
+task is placed once, and again only after a PE failure returned it. A task
+starts when it heads its PE's queue, the PE is free and all its inputs have
+arrived (predecessor finish plus transfer time). Invalid assignments raise
+:class:`socsim.errors.SchedulingError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, NamedTuple, Protocol
+
+import numpy as np
+
+from socsim.platform import Platform
+from socsim.workload import BoundProfile
+
+if TYPE_CHECKING:
+    from socsim.simulator import JobState, Simulator
+
+
+class Assignment(NamedTuple):
+    """Queue ``task`` of job ``job`` on ``pe``."""
+
+    job: int
+    task: int
+    pe: int
+
+
+class Scheduler(Protocol):
+    """What a scheduler implements.
+
+    Attributes:
+        name: Short name used in tables and on the command line.
+    """
+
+    name: str
+
+    def reset(self, view: SchedulerView, rng: np.random.Generator) -> None:
+        """Prepare for a new run; ``rng`` is the scheduler's own seeded stream."""
+        ...
+
+    def decide(self, view: SchedulerView) -> Iterable[Assignment | tuple[int, int, int]]:
+        """Return the assignments to make now (possibly none)."""
+        ...
+
+
+class SchedulerView:
+    """Read-only view of the simulator offered to schedulers.
+
+    Everything a scheduler needs and nothing it may change: the clock, the
+    jobs present with their DAGs and progress, the ready tasks not yet
+    placed, PE states, and expected (noise-free) execution and transfer
+    times. Actual durations under noise are never revealed.
+    """
+
+    __slots__ = ("_sim",)
+
+    def __init__(self, sim: Simulator) -> None:
+        self._sim = sim
+
+    @property
+    def now(self) -> float:
+        """Current simulated time (us)."""
+        return self._sim.now
+
+    @property
+    def platform(self) -> Platform:
+        """The platform."""
+        return self._sim.platform
+
+    @property
+    def ready(self) -> Sequence[tuple[int, int]]:
+        """Ready tasks not yet placed, as ``(job, task)``, in the order they became ready."""
+        return list(self._sim.ready)
+
+    @property
+    def new_jobs(self) -> Sequence[int]:
+        """Jobs injected since the previous decision."""
+        return self._sim.new_jobs
+
+    def jobs(self) -> Iterable[int]:
+        """Ids of the jobs in the system."""
+        return self._sim.jobs.keys()
+
+    def job(self, job: int) -> JobState:
+        """State of a job in the system (treat as read-only)."""
+        return self._sim.jobs[job]
+
+    def profile(self, job: int) -> BoundProfile:
+        """The bound profile (DAG and cost table) of a job."""
+        return self._sim.jobs[job].profile
+
+    def unplaced_tasks(self, job: int) -> list[int]:
+        """Tasks of ``job`` neither placed on a PE nor finished."""
+        state = self._sim.jobs[job]
+        return [t for t in range(state.profile.num_tasks)
+                if state.task_pe[t] < 0 and state.finish[t] < 0]
+
+    def is_alive(self, pe: int) -> bool:
+        """Whether a PE is up."""
+        return self._sim.pe_alive[pe]
+
+    def is_idle(self, pe: int) -> bool:
+        """Whether a PE is up, runs nothing and has an empty queue."""
+        sim = self._sim
+        return sim.pe_alive[pe] and sim.pe_running[pe] is None and not sim.pe_queue[pe]
+
+    def queue_length(self, pe: int) -> int:
+        """Tasks waiting in a PE's queue (not counting the running one)."""
+        return len(self._sim.pe_queue[pe])
+
+    def available_at(self, pe: int) -> float:
+        """Expected time the PE finishes its running task and its queue (noise-free)."""
+        sim = self._sim
+        return max(sim.now, sim.pe_expected_end[pe]) + sim.pe_backlog[pe]
+
+    def exec_time(self, job: int, task: int, pe: int) -> float:
+        """Expected time of a task on a PE at its busy operating point (inf: not eligible)."""
+        sim = self._sim
+        return sim.jobs[job].profile.cost[task][sim.platform.pe_type[pe]] * sim.pe_slowdown[pe]
+
+    def eligible_pes(self, job: int, task: int) -> list[int]:
+        """Live PEs that can run a task."""
+        alive = self._sim.pe_alive
+        return [pe for pe in self._sim.jobs[job].profile.eligible_pes[task] if alive[pe]]
+
+    def transfer_time(self, src_pe: int, dst_pe: int, volume: float) -> float:
+        """Time to move ``volume`` between two PEs (0 on the same PE)."""
+        return self._sim.platform.transfer_time(src_pe, dst_pe, volume)
+
+    def inputs_ready_at(self, job: int, task: int, pe: int) -> float:
+        """When all inputs of a task would be on ``pe``, from finished predecessors.
+
+        Returns ``inf`` if a predecessor has not finished.
+        """
+        sim = self._sim
+        state = sim.jobs[job]
+        ready = 0.0
+        for pred, volume in state.profile.preds[task]:
+            if state.finish[pred] < 0:
+                return float("inf")
+            ready = max(ready, state.finish[pred]
+                        + sim.platform.transfer_time(state.task_pe[pred], pe, volume))
+        return ready

@@ -1,0 +1,77 @@
+"""Two simple runtime schedulers that ship with the emulator, and a name registry.
+
+The full set of baselines (HEFT and family, ETF, EFT...) lives in
+``socsim.agents``; these two let the emulator run on its own and serve as
+references in its tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from socsim.scheduler import Assignment, Scheduler, SchedulerView
+
+
+class MinimumExecutionTime:
+    """MET: each ready task goes to the PE type where it runs fastest.
+
+    Among live PEs of that type, it picks the one expected to be free first
+    (lowest index on ties) and queues the task there, without regard to
+    transfers or load on other types. If every PE of the fastest type is
+    down it falls back to the fastest live type.
+    """
+
+    name = "met"
+
+    def reset(self, view: SchedulerView, rng: np.random.Generator) -> None:
+        """Nothing to prepare."""
+
+    def decide(self, view: SchedulerView) -> list[Assignment]:
+        """Place every ready task on its fastest type."""
+        pe_type = view.platform.pe_type
+        added: dict[int, float] = {}  # expected work queued in this round, per PE
+        out = []
+        for job, task in view.ready:
+            row = view.profile(job).cost[task]
+            pes = view.eligible_pes(job, task)
+            if not pes:
+                continue
+            best = min(row[pe_type[pe]] for pe in pes)
+            target = min((pe for pe in pes if row[pe_type[pe]] == best),
+                         key=lambda pe: view.available_at(pe) + added.get(pe, 0.0))
+            added[target] = added.get(target, 0.0) + view.exec_time(job, task, target)
+            out.append(Assignment(job, task, target))
+        return out
+
+
+class FirstIdle:
+    """Each ready task, in ready order, goes to the first idle PE that can run it.
+
+    Work-conserving and oblivious to costs; a task with no idle eligible PE
+    waits for the next decision point (a PE going idle is one).
+    """
+
+    name = "first-idle"
+
+    def reset(self, view: SchedulerView, rng: np.random.Generator) -> None:
+        """Nothing to prepare."""
+
+    def decide(self, view: SchedulerView) -> list[Assignment]:
+        """Place ready tasks on idle PEs, one task per PE."""
+        taken: set[int] = set()
+        out = []
+        for job, task in view.ready:
+            for pe in view.eligible_pes(job, task):
+                if pe not in taken and view.is_idle(pe):
+                    taken.add(pe)
+                    out.append(Assignment(job, task, pe))
+                    break
+        return out
+
+
+SCHEDULERS: dict[str, Callable[[], Scheduler]] = {
+    MinimumExecutionTime.name: MinimumExecutionTime,
+    FirstIdle.name: FirstIdle,
+}

@@ -1,0 +1,595 @@
+"""The discrete-event emulator: a next-event loop over jobs, PE queues and faults.
+
+Time jumps from event to event; nothing ticks. Events, in the order they are
+handled when several fall on the same instant: a task finishes, a PE
+recovers, a PE fails, a job arrives, a PE wakes up to start a task whose
+inputs have arrived. After all events of one instant, if a job arrived, a
+task became ready or a PE went idle, and something is left to decide, the
+simulator stops at a *decision point* and a scheduler places tasks on PE
+queues (see :mod:`socsim.scheduler` for the contract).
+
+Transfers: a task's input from a predecessor is on the task's PE at the
+predecessor's finish time plus the transfer time between the two PEs
+(zero on the same PE). Outputs survive the failure of the PE that made them.
+
+Energy: each PE draws idle power at its idle operating point while up and
+not running, and active power at its busy operating point while running;
+a failed PE draws nothing. Moving data between distinct PEs costs the
+platform's energy per unit of volume.
+
+Memory: jobs leave the simulator when they complete or fail; only their
+latency (8 bytes) is kept unless job records or a trace are asked for.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from array import array
+from collections import deque
+from collections.abc import Callable
+from itertools import count
+
+import numpy as np
+
+from socsim.dvfs import DVFSPolicy, Performance
+from socsim.errors import SchedulingError
+from socsim.faults import FaultModel
+from socsim.jobs import JobSource
+from socsim.metrics import compute_metrics
+from socsim.platform import Platform
+from socsim.records import JobRecord, TaskRecord
+from socsim.results import SimulationResult
+from socsim.scheduler import Scheduler, SchedulerView
+from socsim.workload import BoundProfile
+
+# Event kinds double as priorities among events at the same instant.
+_FINISH, _RECOVER, _FAIL, _ARRIVE, _WAKE = range(5)
+
+
+class JobState:
+    """A job in the system. Schedulers may read it; only the simulator writes it.
+
+    Attributes:
+        id: Job id (injection order).
+        profile: Its bound profile.
+        arrival: Injection time (us).
+        waiting: Per task, predecessors not yet finished.
+        task_pe: Per task, the PE it is queued on, runs on or ran on (-1: unplaced).
+        finish: Per task, finish time (-1 until finished).
+        noise: Per task standard normal draw, or ``None`` without noise.
+        remaining: Tasks not yet finished.
+        energy: Energy spent on the job so far (uJ).
+        failed: Whether the job was given up.
+    """
+
+    __slots__ = ("arrival", "energy", "failed", "finish", "id", "noise", "profile", "remaining",
+                 "task_pe", "waiting")
+
+    def __init__(self, job_id: int, profile: BoundProfile, arrival: float,
+                 noise: list[float] | None) -> None:
+        n = profile.num_tasks
+        self.id = job_id
+        self.profile = profile
+        self.arrival = arrival
+        self.waiting = profile.num_preds.copy()
+        self.task_pe = [-1] * n
+        self.finish = [-1.0] * n
+        self.noise = noise
+        self.remaining = n
+        self.energy = 0.0
+        self.failed = False
+
+
+class Simulator:
+    """One simulation run of a job source on a platform.
+
+    Drive it with :meth:`run` and a scheduler, or step by step with
+    :meth:`advance`, :meth:`assign` and :attr:`view` (as the Gymnasium
+    environments do).
+
+    Args:
+        platform: The SoC.
+        source: The jobs (profiles must be bound to ``platform``).
+        seed: Seeds every random draw: arrivals, profile choice, noise,
+            faults and the scheduler's own stream, each from its own
+            generator so that one does not shift another.
+        horizon: Stop at this time (us); ``None`` runs until the source is
+            exhausted and every job has left.
+        dvfs: DVFS policy (default: performance).
+        faults: PE failures and recoveries (default: none).
+        keep_trace: Keep one :class:`TaskRecord` per execution.
+        keep_jobs: Keep one :class:`JobRecord` per job.
+    """
+
+    def __init__(self, platform: Platform, source: JobSource, *, seed: int = 0,
+                 horizon: float | None = None, dvfs: DVFSPolicy | None = None,
+                 faults: FaultModel | None = None, keep_trace: bool = False,
+                 keep_jobs: bool = False) -> None:
+        for profile in source.profiles:
+            if profile.platform is not platform:
+                raise ValueError(f"profile '{profile.name}' is bound to platform "
+                                 f"'{profile.platform.name}', not to '{platform.name}'")
+        if source.max_jobs is None and horizon is None:
+            raise ValueError("an endless job source needs a horizon: set max_jobs or horizon")
+        if horizon is not None and not (horizon >= 0 and math.isfinite(horizon)):
+            raise ValueError(f"horizon must be a finite time >= 0, got {horizon!r}")
+        self.platform = platform
+        self.source = source
+        self.seed = seed
+        self.horizon = horizon
+        self.dvfs = dvfs or Performance()
+        self.faults = faults or FaultModel()
+        self.faults.validate(platform.num_pes)
+        self.keep_trace = keep_trace
+        self.keep_jobs = keep_jobs
+        streams = np.random.SeedSequence(seed).spawn(5)
+        (self._arrival_rng, self._mix_rng, self._noise_rng, self._fault_rng,
+         self.scheduler_rng) = (np.random.default_rng(s) for s in streams)
+        self._init_pes()
+        self._init_state()
+        self.view = SchedulerView(self)
+
+    # ------------------------------------------------------------------ setup
+    def _init_pes(self) -> None:
+        platform, n = self.platform, self.platform.num_pes
+        self.pe_slowdown: list[float] = []
+        self.pe_active_w: list[float] = []
+        self.pe_idle_w: list[float] = []
+        for pe in range(n):
+            pe_type = platform.types[platform.pe_type[pe]]
+            busy = self.dvfs.busy_opp(pe_type, pe)
+            idle = self.dvfs.idle_opp(pe_type, pe)
+            self.pe_slowdown.append(pe_type.slowdown(busy))
+            self.pe_active_w.append(pe_type.opps[busy].active_w)
+            self.pe_idle_w.append(pe_type.opps[idle].idle_w)
+        self.pe_alive = [True] * n
+        self.pe_queue: list[deque[tuple[JobState, int]]] = [deque() for _ in range(n)]
+        # (job, task, inputs-ready time, start, expected duration, energy) or None.
+        self.pe_running: list[tuple[JobState, int, float, float, float, float] | None] = [
+            None] * n
+        self.pe_expected_end = [0.0] * n
+        self.pe_backlog = [0.0] * n
+        self.pe_busy = [0.0] * n
+        self.pe_energy = [0.0] * n
+        self.pe_idle_since = [0.0] * n
+        self._pe_epoch = [0] * n
+        self._pe_wake = [-1.0] * n
+        self._pending_recoveries = [0] * n
+        self._links = [[(math.inf, 0.0) if a == b else
+                        (platform.link(a, b).bandwidth, platform.link(a, b).latency)
+                        for b in range(n)] for a in range(n)]
+        self._ds3 = platform.timing == "ds3"
+        self._random_fault_pes = set(self.faults.random_pes(n))
+
+    def _init_state(self) -> None:
+        self.now = 0.0
+        self.jobs: dict[int, JobState] = {}
+        self.ready: dict[tuple[int, int], None] = {}
+        self.new_jobs: list[int] = []
+        self.injected = 0
+        self.completed = 0
+        self.failed = 0
+        self.data_energy = 0.0
+        self.makespan = 0.0
+        self.latencies = array("d")
+        self.trace: list[TaskRecord] | None = [] if self.keep_trace else None
+        self.job_records: list[JobRecord] | None = [] if self.keep_jobs else None
+        self.failure_reasons: dict[str, int] = {}
+        self._events: list[tuple[float, int, int, int, int]] = []
+        self._seq = count()
+        self._dirty: set[int] = set()
+        self._decision = False
+        self._arrival_pending = False
+        self._blocked = 0
+        self._started = False
+        self._finished = False
+        self.end_time = 0.0
+
+    def _push(self, time: float, kind: int, a: int = 0, b: int = 0) -> None:
+        heapq.heappush(self._events, (time, kind, next(self._seq), a, b))
+
+    def _start(self) -> None:
+        self._started = True
+        source = self.source
+        for _ in range(source.prefill):
+            if source.max_jobs is not None and self.injected >= source.max_jobs:
+                break
+            self._inject(0.0)
+        if source.prefill:
+            if source.max_jobs is None or self.injected < source.max_jobs:
+                self._schedule_arrival(source.arrivals.after_injection(0.0, self._arrival_rng))
+        else:
+            self._schedule_arrival(source.arrivals.first(self._arrival_rng))
+        for event in self.faults.scheduled:
+            self._push(event.time, _FAIL if event.kind == "fail" else _RECOVER, event.pe)
+            if event.kind == "recover":
+                self._pending_recoveries[event.pe] += 1
+        for pe in sorted(self._random_fault_pes):
+            self._push(self.faults.time_to_failure(self._fault_rng), _FAIL, pe, 1)
+
+    def _schedule_arrival(self, time: float | None) -> None:
+        if time is None or (self.source.max_jobs is not None
+                            and self.injected >= self.source.max_jobs):
+            self._arrival_pending = False
+            return
+        self._arrival_pending = True
+        self._push(max(time, self.now), _ARRIVE)
+
+    # -------------------------------------------------------------- main loop
+    def run(self, scheduler: Scheduler,
+            progress: Callable[[SimulationResult | None, Simulator], None] | None = None
+            ) -> SimulationResult:
+        """Run to completion (or the horizon) under ``scheduler``.
+
+        Args:
+            scheduler: Places tasks at each decision point.
+            progress: Called every 1,000 decision points with ``(None, self)``,
+                and once at the end with the result, e.g. to drive a progress bar.
+
+        Returns:
+            The run's metrics, per-PE figures, and trace or job records if kept.
+        """
+        view = self.view
+        scheduler.reset(view, self.scheduler_rng)
+        assign = self.assign
+        decisions = 0
+        while self.advance():
+            for job, task, pe in scheduler.decide(view):
+                assign(job, task, pe)
+            decisions += 1
+            if progress is not None and decisions % 1000 == 0:
+                progress(None, self)
+        result = self.result(getattr(scheduler, "name", type(scheduler).__name__))
+        if progress is not None:
+            progress(result, self)
+        return result
+
+    def advance(self) -> bool:
+        """Run the emulator to the next decision point.
+
+        Starts whatever the last decision made startable, then handles events
+        instant by instant until one leaves something to decide.
+
+        Returns:
+            ``True`` at a decision point (see :attr:`view`), ``False`` when
+            the run is over.
+        """
+        if self._finished:
+            return False
+        self.new_jobs = []
+        self._decision = False
+        if not self._started:
+            self._start()
+        self._start_dirty()
+        events = self._events
+        horizon = self.horizon
+        while True:
+            if self._decision and (self.ready or self.new_jobs):
+                return True
+            self._decision = False
+            if not events or (not self.jobs and not self._arrival_pending
+                              and not self._blocked):
+                self._finish(self.now if horizon is None else horizon)
+                return False
+            time = events[0][0]
+            if horizon is not None and time > horizon:
+                self._finish(horizon)
+                return False
+            self.now = time
+            while events and events[0][0] == time:
+                _, kind, _, a, b = heapq.heappop(events)
+                if kind == _FINISH:
+                    self._on_finish(a, b)
+                elif kind == _WAKE:
+                    if b == self._pe_epoch[a]:
+                        self._dirty.add(a)
+                elif kind == _ARRIVE:
+                    self._on_arrival()
+                elif kind == _FAIL:
+                    self._on_fail(a, b)
+                else:
+                    self._on_recover(a)
+            self._start_dirty()
+
+    def assign(self, job: int, task: int, pe: int) -> None:
+        """Queue ``task`` of ``job`` on ``pe`` (see :mod:`socsim.scheduler` for the rules).
+
+        Raises:
+            SchedulingError: The job is not present, the task is already
+                placed or finished, or the PE is down or cannot run it.
+        """
+        state = self.jobs.get(job)
+        if state is None:
+            raise SchedulingError(f"job {job} is not in the system")
+        profile = state.profile
+        if not 0 <= task < profile.num_tasks:
+            raise SchedulingError(f"job {job} ({profile.name}) has no task {task}")
+        if state.task_pe[task] >= 0 or state.finish[task] >= 0:
+            raise SchedulingError(f"task {profile.profile.task_names[task]} of job {job} is "
+                                  f"already placed on PE {state.task_pe[task]}")
+        if not 0 <= pe < self.platform.num_pes:
+            raise SchedulingError(f"PE {pe} does not exist (0..{self.platform.num_pes - 1})")
+        mu = profile.cost[task][self.platform.pe_type[pe]]
+        if mu == math.inf:
+            raise SchedulingError(f"PE {pe} ({self.platform.pe_names[pe]}) cannot run task "
+                                  f"{profile.profile.task_names[task]}; eligible PEs: "
+                                  f"{profile.eligible_pes[task]}")
+        if not self.pe_alive[pe]:
+            raise SchedulingError(f"PE {pe} ({self.platform.pe_names[pe]}) is down")
+        state.task_pe[task] = pe
+        if state.waiting[task] == 0:
+            self.ready.pop((job, task), None)
+        self.pe_queue[pe].append((state, task))
+        self.pe_backlog[pe] += mu * self.pe_slowdown[pe]
+        self._dirty.add(pe)
+
+    # ----------------------------------------------------------------- events
+    def _on_arrival(self) -> None:
+        cap = self.source.max_in_system
+        if cap is not None and len(self.jobs) >= cap:
+            self._blocked += 1
+            self._arrival_pending = False
+            return
+        self._arrival_pending = False
+        self._inject(self.now)
+        self._schedule_arrival(self.source.arrivals.after_injection(self.now,
+                                                                    self._arrival_rng))
+
+    def _inject(self, time: float) -> None:
+        source = self.source
+        profile = source.profiles[source.pick_profile(self._mix_rng)]
+        state = JobState(self.injected, profile, time,
+                         source.draw_noise(profile.num_tasks, self._noise_rng))
+        self.injected += 1
+        self.jobs[state.id] = state
+        self.new_jobs.append(state.id)
+        self._decision = True
+        if not all(self.pe_alive):
+            reason = self._doomed(state)
+            if reason:
+                self._fail_job(state, reason)
+                return
+        ready = self.ready
+        for task in profile.sources:
+            ready[(state.id, task)] = None
+
+    def _on_finish(self, pe: int, epoch: int) -> None:
+        if epoch != self._pe_epoch[pe]:
+            return
+        now = self.now
+        job, task, inputs_at, start, _, energy = self.pe_running[pe]
+        self.pe_running[pe] = None
+        self.pe_busy[pe] += now - start
+        self.pe_energy[pe] += energy
+        self.pe_idle_since[pe] = now
+        job.energy += energy
+        job.finish[task] = now
+        job.remaining -= 1
+        if self.trace is not None:
+            self.trace.append(TaskRecord(job.id, job.profile.name,
+                                         job.profile.profile.task_names[task], pe, inputs_at,
+                                         start, now, energy))
+        if not self.pe_queue[pe]:
+            self._decision = True
+        self._dirty.add(pe)
+        if job.failed:
+            return
+        waiting = job.waiting
+        task_pe = job.task_pe
+        for succ, _ in job.profile.succs[task]:
+            left = waiting[succ] - 1
+            waiting[succ] = left
+            if left == 0:
+                placed = task_pe[succ]
+                if placed < 0:
+                    self.ready[(job.id, succ)] = None
+                    self._decision = True
+                else:
+                    self._dirty.add(placed)
+        if job.remaining == 0:
+            self._complete(job)
+
+    def _complete(self, job: JobState) -> None:
+        now = self.now
+        del self.jobs[job.id]
+        self.completed += 1
+        self.latencies.append(now - job.arrival)
+        self.makespan = now
+        if self.job_records is not None:
+            self.job_records.append(JobRecord(job.id, job.profile.name, job.arrival, now,
+                                              "completed", job.energy))
+        self._release_slot()
+
+    def _release_slot(self) -> None:
+        if self._blocked:
+            self._blocked -= 1
+            self._inject(self.now)
+            self._schedule_arrival(self.source.arrivals.after_injection(self.now,
+                                                                        self._arrival_rng))
+
+    def _on_fail(self, pe: int, random_fault: int) -> None:
+        if not self.pe_alive[pe]:
+            return
+        now = self.now
+        self.pe_alive[pe] = False
+        self._pe_epoch[pe] += 1
+        self._pe_wake[pe] = -1.0
+        running = self.pe_running[pe]
+        if running is None:
+            self.pe_energy[pe] += self.pe_idle_w[pe] * (now - self.pe_idle_since[pe])
+        else:
+            self._abort(pe, running)
+        for job, task in self.pe_queue[pe]:
+            self._unplace(job, task)
+        self.pe_queue[pe].clear()
+        self.pe_backlog[pe] = 0.0
+        self.pe_expected_end[pe] = now
+        self._decision = True
+        if random_fault:
+            self._pending_recoveries[pe] += 1
+            self._push(now + self.faults.time_to_repair(self._fault_rng), _RECOVER, pe, 1)
+        if self._pending_recoveries[pe] == 0:
+            for job in list(self.jobs.values()):
+                reason = self._doomed(job)
+                if reason:
+                    self._fail_job(job, reason)
+
+    def _abort(self, pe: int, running: tuple[JobState, int, float, float, float, float]
+               ) -> None:
+        job, task, inputs_at, start, _, _ = running
+        now = self.now
+        energy = self.pe_active_w[pe] * (now - start)
+        self.pe_running[pe] = None
+        self.pe_busy[pe] += now - start
+        self.pe_energy[pe] += energy
+        job.energy += energy
+        if self.trace is not None:
+            self.trace.append(TaskRecord(job.id, job.profile.name,
+                                         job.profile.profile.task_names[task], pe, inputs_at,
+                                         start, now, energy, "aborted"))
+        self._unplace(job, task)
+
+    def _unplace(self, job: JobState, task: int) -> None:
+        if job.failed:
+            return
+        job.task_pe[task] = -1
+        if job.waiting[task] == 0:
+            self.ready[(job.id, task)] = None
+
+    def _on_recover(self, pe: int) -> None:
+        self._pending_recoveries[pe] -= 1
+        if self.pe_alive[pe]:
+            return
+        self.pe_alive[pe] = True
+        self.pe_idle_since[pe] = self.now
+        self._decision = True
+        if pe in self._random_fault_pes:
+            self._push(self.now + self.faults.time_to_failure(self._fault_rng), _FAIL, pe, 1)
+
+    def _doomed(self, job: JobState) -> str:
+        """Why ``job`` can never finish (empty if it still can)."""
+        alive, pending = self.pe_alive, self._pending_recoveries
+        profile = job.profile
+        for task in range(profile.num_tasks):
+            if job.finish[task] >= 0:
+                continue
+            pes = profile.eligible_pes[task]
+            if not any(alive[pe] or pending[pe] for pe in pes):
+                names = ", ".join(self.platform.pe_names[pe] for pe in pes)
+                return (f"task {profile.profile.task_names[task]} has no live eligible PE "
+                        f"(all of {names} are down for good)")
+        return ""
+
+    def _fail_job(self, job: JobState, reason: str) -> None:
+        job.failed = True
+        del self.jobs[job.id]
+        self.failed += 1
+        self.failure_reasons[reason] = self.failure_reasons.get(reason, 0) + 1
+        for task in range(job.profile.num_tasks):
+            self.ready.pop((job.id, task), None)
+        if self.job_records is not None:
+            self.job_records.append(JobRecord(job.id, job.profile.name, job.arrival, math.nan,
+                                              "failed", job.energy, reason))
+        self._release_slot()
+
+    # ------------------------------------------------------------ PE starting
+    def _start_dirty(self) -> None:
+        dirty = self._dirty
+        while dirty:
+            self._try_start(dirty.pop())
+
+    def _try_start(self, pe: int) -> None:
+        if self.pe_running[pe] is not None or not self.pe_alive[pe]:
+            return
+        queue = self.pe_queue[pe]
+        while queue and queue[0][0].failed:
+            job, task = queue.popleft()
+            self.pe_backlog[pe] -= job.profile.cost[task][self.platform.pe_type[pe]] \
+                * self.pe_slowdown[pe]
+        if not queue:
+            return
+        job, task = queue[0]
+        if job.waiting[task]:
+            return
+        now = self.now
+        inputs_at = self._inputs_at(job, task, pe)
+        if inputs_at > now:
+            if self._pe_wake[pe] != inputs_at:
+                self._pe_wake[pe] = inputs_at
+                self._push(inputs_at, _WAKE, pe, self._pe_epoch[pe])
+            return
+        queue.popleft()
+        mu = job.profile.cost[task][self.platform.pe_type[pe]] * self.pe_slowdown[pe]
+        duration = mu
+        if job.noise is not None:
+            duration = mu * (1.0 + self.source.noise_sigma * job.noise[task])
+            duration = max(1.0, float(round(duration))) if self._ds3 else max(duration, mu * 1e-3)
+        self.pe_backlog[pe] -= mu
+        self.pe_expected_end[pe] = now + mu
+        self.pe_energy[pe] += self.pe_idle_w[pe] * (now - self.pe_idle_since[pe])
+        self.pe_running[pe] = (job, task, inputs_at, now, mu, self.pe_active_w[pe] * duration)
+        self._push(now + duration, _FINISH, pe, self._pe_epoch[pe])
+
+    def _inputs_at(self, job: JobState, task: int, pe: int) -> float:
+        """When the last input of ``task`` is on ``pe``; also books data-movement energy."""
+        inputs_at = 0.0
+        links = self._links
+        finish, task_pe = job.finish, job.task_pe
+        moved = 0.0
+        for pred, volume in job.profile.preds[task]:
+            at = finish[pred]
+            src = task_pe[pred]
+            if src != pe and volume > 0:
+                bandwidth, latency = links[src][pe]
+                if self._ds3:
+                    at += int(volume / bandwidth) + int(latency)
+                else:
+                    at += latency + volume / bandwidth
+                moved += volume
+            if at > inputs_at:
+                inputs_at = at
+        if moved and self.platform.energy_per_unit and inputs_at <= self.now:
+            energy = moved * self.platform.energy_per_unit
+            job.energy += energy
+            self.data_energy += energy
+        return inputs_at
+
+    # ---------------------------------------------------------------- results
+    def _finish(self, end_time: float) -> None:
+        self._finished = True
+        self.end_time = end_time
+        if self.horizon is not None:
+            self.now = end_time
+        for pe in range(self.platform.num_pes):
+            running = self.pe_running[pe]
+            if running is not None:
+                # Count the part of the running task inside the run.
+                start = running[3]
+                self.pe_busy[pe] += end_time - start
+                self.pe_energy[pe] += self.pe_active_w[pe] * (end_time - start)
+            elif self.pe_alive[pe]:
+                self.pe_energy[pe] += self.pe_idle_w[pe] * max(
+                    0.0, end_time - self.pe_idle_since[pe])
+
+    def result(self, scheduler_name: str = "") -> SimulationResult:
+        """The run's results; call after :meth:`advance` returned ``False``."""
+        if not self._finished:
+            raise RuntimeError("the run is not over: call advance() until it returns False")
+        unfinished_ages = [self.end_time - job.arrival for job in self.jobs.values()]
+        metrics = compute_metrics(
+            latencies=np.frombuffer(self.latencies, dtype=float) if self.latencies
+            else np.empty(0),
+            unfinished_ages=unfinished_ages, injected=self.injected, completed=self.completed,
+            failed=self.failed, end_time=self.end_time, makespan=self.makespan,
+            pe_busy=self.pe_busy, pe_energy=self.pe_energy, data_energy=self.data_energy)
+        jobs = self.job_records
+        if jobs is not None:
+            jobs = sorted(jobs + [JobRecord(j.id, j.profile.name, j.arrival, math.nan,
+                                            "in_system", j.energy)
+                                  for j in self.jobs.values()])
+        return SimulationResult(platform=self.platform, scheduler=scheduler_name,
+                                seed=self.seed, metrics=metrics, pe_busy=list(self.pe_busy),
+                                pe_energy=list(self.pe_energy), trace=self.trace, jobs=jobs,
+                                end_time=self.end_time,
+                                extra={"failure_reasons": dict(self.failure_reasons)})
