@@ -170,6 +170,7 @@ class Simulator:
         self.injected = 0
         self.completed = 0
         self.failed = 0
+        self.tasks_done = 0
         self.data_energy = 0.0
         self.makespan = 0.0
         self.latencies = array("d")
@@ -366,6 +367,7 @@ class Simulator:
         job.energy += energy
         job.finish[task] = now
         job.remaining -= 1
+        self.tasks_done += 1
         if self.trace is not None:
             self.trace.append(TaskRecord(job.id, job.profile.name,
                                          job.profile.profile.task_names[task], pe, inputs_at,

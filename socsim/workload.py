@@ -37,6 +37,12 @@ class JobProfile:
             platform's data unit.
         description: Free text, including provenance of the figures.
         source: The file the profile was read from.
+        pe_types: The PE type names the cost tables may use, when the file
+            declares them. A platform lacking some of them can still run the
+            profile if every task keeps an eligible type there. Without the
+            declaration every cost key must be a type of the platform, so a
+            misspelt type fails at :meth:`bind` instead of silently making a
+            task ineligible.
     """
 
     name: str
@@ -45,6 +51,7 @@ class JobProfile:
     edges: tuple[tuple[int, int, float], ...]
     description: str = ""
     source: str = "<memory>"
+    pe_types: tuple[str, ...] | None = None
     preds: list[list[tuple[int, float]]] = field(init=False, repr=False)
     succs: list[list[tuple[int, float]]] = field(init=False, repr=False)
 
@@ -72,7 +79,9 @@ class JobProfile:
         """Check this profile against ``platform`` and precompute its cost tables.
 
         Raises:
-            ConfigError: A task names a PE type the platform lacks.
+            ConfigError: A task names a PE type the platform lacks (and the
+                profile does not declare it in ``pe_types``), or a task has
+                no PE on the platform that can run it.
         """
         return BoundProfile(self, platform)
 
@@ -87,9 +96,10 @@ class JobProfile:
 
     def to_dict(self) -> dict[str, Any]:
         """The file representation of this profile (inverse of :meth:`from_dict`)."""
-        return {
-            "name": self.name,
-            "description": self.description,
+        doc: dict[str, Any] = {"name": self.name, "description": self.description}
+        if self.pe_types is not None:
+            doc["pe_types"] = list(self.pe_types)
+        return doc | {
             "tasks": [{"name": name, "cost": dict(cost)}
                       for name, cost in zip(self.task_names, self.costs, strict=False)],
             "edges": [[self.task_names[s], self.task_names[d], v] for s, d, v in self.edges],
@@ -125,14 +135,22 @@ class BoundProfile:
             row = [INELIGIBLE] * len(type_names)
             for type_name, value in costs.items():
                 if type_name not in type_names:
+                    if profile.pe_types is not None:
+                        continue  # declared by the profile, absent from this platform
                     raise ConfigError(
                         profile.source, f"tasks[{index}].cost.{type_name}",
                         f"PE type '{type_name}' does not exist on platform '{platform.name}'",
                         f"use one of {type_names}, or run the workload on a platform with it")
                 row[type_names.index(type_name)] = float(value)
             self.cost.append(row)
-            self.eligible_pes.append([pe for pe in range(platform.num_pes)
-                                      if row[platform.pe_type[pe]] < INELIGIBLE])
+            pes = [pe for pe in range(platform.num_pes) if row[platform.pe_type[pe]] < INELIGIBLE]
+            if not pes:
+                raise ConfigError(
+                    profile.source, f"tasks[{index}].cost",
+                    f"task '{profile.task_names[index]}' can run only on {sorted(costs)}, and "
+                    f"platform '{platform.name}' has no PE of those types",
+                    f"add a cost for one of {type_names}, or use a platform with those types")
+            self.eligible_pes.append(pes)
         self.succs = profile.succs
         self.preds = profile.preds
         self.num_preds = [len(p) for p in profile.preds]
@@ -154,8 +172,12 @@ class _ProfileReader(Fields):
 
     def read(self, doc: Any) -> JobProfile:
         doc = self.mapping(doc, "<top level>")
-        self.unknown_keys(doc, {"name", "description", "tasks", "edges"}, "")
+        self.unknown_keys(doc, {"name", "description", "pe_types", "tasks", "edges"}, "")
         name = self.text(self.require(doc, "name", ""), "name")
+        vocabulary = None
+        if "pe_types" in doc:
+            vocabulary = tuple(self.text(t, f"pe_types[{k}]") for k, t in
+                               enumerate(self.sequence(doc["pe_types"], "pe_types")))
         tasks = self.sequence(self.require(doc, "tasks", ""), "tasks")
         if not tasks:
             raise self.error("tasks", "is empty", "list at least one task")
@@ -175,12 +197,17 @@ class _ProfileReader(Fields):
             if not cost:
                 raise self.error(f"{where}.cost", f"task '{task_name}' has no PE type that can "
                                  "run it", "give its execution time on at least one PE type")
+            for type_name in cost:
+                if vocabulary is not None and type_name not in vocabulary:
+                    raise self.error(f"{where}.cost.{type_name}",
+                                     f"PE type '{type_name}' is not declared in pe_types",
+                                     f"use one of {list(vocabulary)} or add it to pe_types")
             costs.append({str(t): self.number(v, f"{where}.cost.{t}") for t, v in cost.items()})
             names.append(task_name)
         edges = self._edges(self.sequence(doc.get("edges", []), "edges"), names)
         return JobProfile(name=name, task_names=tuple(names), costs=tuple(costs),
                           edges=tuple(edges), description=str(doc.get("description", "")),
-                          source=self.source)
+                          source=self.source, pe_types=vocabulary)
 
     def _edges(self, items: Sequence[Any], names: list[str]) -> list[tuple[int, int, float]]:
         edges: list[tuple[int, int, float]] = []

@@ -1,0 +1,7 @@
+"""Schedulers beyond the emulator's own two (``socsim.agents``).
+
+Installed under the ``socsim`` namespace because PyPI already has a project
+called ``agents``. Heuristics here talk to the emulator through
+:class:`socsim.scheduler.SchedulerView`; learned agents see it through
+``socsim.envs``.
+"""

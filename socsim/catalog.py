@@ -1,0 +1,259 @@
+"""Built-in platforms, workloads and workload mixes, and lookup by name or path.
+
+The built-ins are YAML files shipped in ``socsim/data`` (generated from
+DS3/DS3Gym data by ``experiments/convert_ds3.py``). Every ``get_*`` function
+takes either a built-in name or a path to a file, so that command-line
+options and scenario files can use both. Built-ins are parsed once and
+cached; :class:`Platform` and :class:`JobProfile` are treated as immutable by
+the whole code base, so the cached objects are shared.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from socsim.ds3 import DS3Soc, read_ds3_job, read_ds3_soc
+from socsim.errors import ConfigError
+from socsim.fields import Fields, read_document
+from socsim.platform import Platform
+from socsim.workload import JobProfile
+
+_DATA_PACKAGE = "socsim.data"
+_FILE_SUFFIXES = (".yaml", ".yml", ".json")
+_KINDS = {"platform": "platforms", "workload": "workloads", "mix": "mixes"}
+
+
+@dataclass(frozen=True)
+class Mix:
+    """A weighted choice of job profiles, e.g. DS3's default application mix.
+
+    Attributes:
+        name: Mix name.
+        weights: Profile (built-in workload name, or absolute path of a
+            workload file) -> relative weight (positive, need not sum to 1).
+            Read-only.
+        platform: The platform the mix is meant for (a built-in name or a
+            path), or ``None``.
+        description: Free text, including provenance.
+        source: The file the mix was read from.
+    """
+
+    name: str
+    weights: Mapping[str, float]
+    platform: str | None = None
+    description: str = ""
+    source: str = "<memory>"
+
+    def probabilities(self) -> dict[str, float]:
+        """The weights normalised to sum to 1, in file order."""
+        total = sum(self.weights.values())
+        return {name: weight / total for name, weight in self.weights.items()}
+
+
+def platform_names() -> list[str]:
+    """Names of the built-in platforms, sorted."""
+    return _builtin_names("platform")
+
+
+def workload_names() -> list[str]:
+    """Names of the built-in workloads (job profiles), sorted."""
+    return _builtin_names("workload")
+
+
+def mix_names() -> list[str]:
+    """Names of the built-in workload mixes, sorted."""
+    return _builtin_names("mix")
+
+
+def get_platform(name_or_path: str | Path) -> Platform:
+    """A built-in platform by name, or a platform file.
+
+    Args:
+        name_or_path: A name from :func:`platform_names`, or the path of a
+            ``.yaml``/``.yml``/``.json`` platform file or of a DS3 SoC
+            ``.txt`` file (read with :func:`socsim.ds3.read_ds3_soc`).
+
+    Raises:
+        ConfigError: Unknown name (with the closest built-in names), or an
+            invalid file.
+    """
+    if _is_path(name_or_path):
+        path = Path(name_or_path)
+        if path.suffix.lower() == ".txt":
+            return read_ds3_soc(path).platform
+        return Platform.from_dict(read_document(path), source=str(path))
+    return _builtin_platform(_known_name("platform", str(name_or_path)))
+
+
+def get_workload(name_or_path: str | Path, ds3_soc: DS3Soc | str | Path | None = None
+                 ) -> JobProfile:
+    """A built-in workload (job profile) by name, or a workload file.
+
+    Args:
+        name_or_path: A name from :func:`workload_names`, or the path of a
+            ``.yaml``/``.yml``/``.json`` workload file, or of a DS3 job
+            ``.txt`` file.
+        ds3_soc: For a DS3 job file only: the SoC whose execution times the
+            tasks take (a :class:`socsim.ds3.DS3Soc` or the SoC file's path).
+
+    Raises:
+        ConfigError: Unknown name (with the closest built-in names), an
+            invalid file, or a DS3 job file without ``ds3_soc``.
+    """
+    if _is_path(name_or_path):
+        path = Path(name_or_path)
+        if path.suffix.lower() == ".txt":
+            if ds3_soc is None:
+                raise ConfigError(str(path), "<file>", "is a DS3 job file, whose execution "
+                                  "times live in a DS3 SoC file",
+                                  "pass ds3_soc='path/to/SoC.X.txt' (or use socsim.ds3."
+                                  "read_ds3_job), or use a built-in workload")
+            return read_ds3_job(path, ds3_soc)
+        return JobProfile.from_dict(read_document(path), source=str(path))
+    return _builtin_workload(_known_name("workload", str(name_or_path)))
+
+
+def get_mix(name_or_path: str | Path) -> Mix:
+    """A built-in workload mix by name, or a mix file.
+
+    A mix file has ``name``, ``description``, an optional ``platform`` and
+    ``workloads: {profile: weight}``. Profiles are built-in workload names or
+    workload file paths (relative to the mix file); weights are positive.
+
+    Raises:
+        ConfigError: Unknown name (with the closest built-in names), or an
+            invalid file: a weight that is not a positive finite number, or a
+            profile or platform that does not exist.
+    """
+    if _is_path(name_or_path):
+        path = Path(name_or_path)
+        return _MixReader(str(path), path.parent).read(read_document(path))
+    return _builtin_mix(_known_name("mix", str(name_or_path)))
+
+
+# --------------------------------------------------------------------------- internals
+
+
+def _is_path(name_or_path: str | Path) -> bool:
+    """Whether the argument names a file rather than a built-in."""
+    if isinstance(name_or_path, Path):
+        return True
+    text = str(name_or_path)
+    return (text.lower().endswith((*_FILE_SUFFIXES, ".txt")) or "/" in text or "\\" in text)
+
+
+def _data_dir(kind: str) -> Any:
+    """The ``importlib.resources`` folder holding built-ins of ``kind``."""
+    return resources.files(_DATA_PACKAGE).joinpath(_KINDS[kind])
+
+
+@functools.cache
+def _builtin_names_cached(kind: str) -> tuple[str, ...]:
+    folder = _data_dir(kind)
+    if not folder.is_dir():
+        return ()
+    return tuple(sorted(entry.name.removesuffix(".yaml") for entry in folder.iterdir()
+                        if entry.name.endswith(".yaml")))
+
+
+def _builtin_names(kind: str) -> list[str]:
+    return list(_builtin_names_cached(kind))
+
+
+def _known_name(kind: str, name: str) -> str:
+    """``name`` if it is a built-in of ``kind``; otherwise a 'did you mean' error."""
+    names = _builtin_names(kind)
+    if name in names:
+        return name
+    close = difflib.get_close_matches(name, names, n=2, cutoff=0.6)
+    hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+    raise ConfigError("socsim catalog", kind, f"no built-in {kind} is called {name!r}",
+                      f"{hint}Built-in {_KINDS[kind]}: {', '.join(names)}; or give the path "
+                      f"of a {'/'.join(_FILE_SUFFIXES)} file")
+
+
+def _builtin_document(kind: str, name: str) -> tuple[Any, str]:
+    """The parsed YAML of a built-in and the name to cite in errors."""
+    source = f"socsim/data/{_KINDS[kind]}/{name}.yaml"
+    text = _data_dir(kind).joinpath(f"{name}.yaml").read_text(encoding="utf-8")
+    try:
+        return yaml.safe_load(text), source
+    except yaml.YAMLError as exc:
+        raise ConfigError(source, "<file>", f"is not valid YAML ({exc})",
+                          "fix the syntax at the position given") from None
+
+
+@functools.cache
+def _builtin_platform(name: str) -> Platform:
+    doc, source = _builtin_document("platform", name)
+    return Platform.from_dict(doc, source=source)
+
+
+@functools.cache
+def _builtin_workload(name: str) -> JobProfile:
+    doc, source = _builtin_document("workload", name)
+    return JobProfile.from_dict(doc, source=source)
+
+
+@functools.cache
+def _builtin_mix(name: str) -> Mix:
+    doc, source = _builtin_document("mix", name)
+    return _MixReader(source, None).read(doc)
+
+
+class _MixReader(Fields):
+    """Validates the mix file format; one instance per file.
+
+    Args:
+        source: The file, for messages.
+        base: Folder that relative workload and platform paths start from;
+            ``None`` for built-ins, which may only name built-ins.
+    """
+
+    def __init__(self, source: str, base: Path | None) -> None:
+        super().__init__(source)
+        self.base = base
+
+    def read(self, doc: Any) -> Mix:
+        doc = self.mapping(doc, "<top level>")
+        self.unknown_keys(doc, {"name", "description", "platform", "workloads"}, "")
+        name = self.text(self.require(doc, "name", ""), "name")
+        workloads = self.mapping(self.require(doc, "workloads", ""), "workloads")
+        if not workloads:
+            raise self.error("workloads", "is empty",
+                             "give at least one 'profile: weight' entry")
+        weights = {self._reference("workload", str(profile), f"workloads.{profile}"):
+                   self.number(weight, f"workloads.{profile}", strictly_positive=True)
+                   for profile, weight in workloads.items()}
+        platform = doc.get("platform")
+        if platform is not None:
+            platform = self._reference("platform", self.text(platform, "platform"), "platform")
+        return Mix(name=name, weights=types.MappingProxyType(weights), platform=platform,
+                   description=str(doc.get("description", "")), source=self.source)
+
+    def _reference(self, kind: str, value: str, field: str) -> str:
+        """A built-in name of ``kind``, or an existing file resolved against the mix."""
+        if _is_path(value) and self.base is not None:
+            path = Path(value)
+            path = path if path.is_absolute() else self.base / path
+            if not path.is_file():
+                raise self.error(field, f"{kind} file '{path}' does not exist",
+                                 f"give an existing {kind} file or a built-in {kind} name")
+            return str(path.resolve())
+        names = _builtin_names(kind)
+        if value not in names:
+            close = difflib.get_close_matches(value, names, n=1, cutoff=0.5)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise self.error(field, f"no built-in {kind} is called '{value}'",
+                             f"{hint}use one of {names}"
+                             + (f" or a {kind} file path" if self.base is not None else ""))
+        return value

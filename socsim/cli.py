@@ -1,0 +1,282 @@
+"""The ``socsim`` command line: simulate a scenario, list built-in platforms and workloads.
+
+Every flag has help text (``socsim simulate --help``); bad input ends with a
+one-line message that says what to change, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from socsim import catalog
+from socsim.dvfs import POLICIES, make_policy
+from socsim.errors import ConfigError, SchedulingError
+from socsim.export import export_result
+from socsim.faults import FaultEvent, FaultModel
+from socsim.jobs import ArrivalProcess, Batch, FixedRate, JobSource, Poisson, Trace
+from socsim.metrics import METRIC_DOCS
+from socsim.platform import Platform, describe_platform
+from socsim.results import SimulationResult
+from socsim.schedulers import SCHEDULERS
+from socsim.simulator import Simulator
+
+DEFAULT_PLATFORM = "ds3_multiple_bal"
+DEFAULT_MIX = "ds3_default"
+PROGRESS_THRESHOLD_JOBS = 5000
+
+
+class UsageError(Exception):
+    """A command-line value that cannot be used; the message says what to change."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``socsim`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    console = Console()
+    try:
+        return args.handler(args, console)
+    except (ConfigError, UsageError, SchedulingError, ValueError) as exc:
+        console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for all subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="socsim", description="Discrete-event emulator of heterogeneous SoCs for "
+        "scheduling DAG jobs, with RL environments and baselines.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sim = sub.add_parser("simulate", help="run a scenario and print its metrics",
+                         description="Run jobs on a platform under a scheduler. With no "
+                         "options: DS3's default scenario (SoC MULTIPLE_BAL, its six-"
+                         "application mix, 100 jobs, Poisson arrivals every 500 us on "
+                         "average, at most 12 jobs in the system) under MET.")
+    _add_simulate_args(sim)
+    sim.set_defaults(handler=cmd_simulate)
+    platforms = sub.add_parser("platforms", help="list built-in platforms")
+    platforms.set_defaults(handler=cmd_platforms)
+    workloads = sub.add_parser("workloads", help="list built-in workloads and mixes")
+    workloads.set_defaults(handler=cmd_workloads)
+    return parser
+
+
+def _add_simulate_args(sim: argparse.ArgumentParser) -> None:
+    sim.add_argument("--platform", default=DEFAULT_PLATFORM,
+                     help=f"built-in platform name or platform file (default {DEFAULT_PLATFORM})")
+    group = sim.add_mutually_exclusive_group()
+    group.add_argument("--workload", help="workload name or file; several as 'a:w,b:w' "
+                       "with weights")
+    group.add_argument("--mix", help=f"named workload mix or mix file (default {DEFAULT_MIX} "
+                       "when --workload is not given)")
+    sim.add_argument("--scheduler", default="met", choices=sorted(SCHEDULERS),
+                     help="scheduler (default met)")
+    sim.add_argument("--jobs", type=int, help="number of jobs to inject (default 100 unless "
+                     "--horizon is given)")
+    sim.add_argument("--horizon", type=float, help="stop at this time (us)")
+    sim.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
+    sim.add_argument("--arrival", choices=["poisson", "fixed", "batch", "trace"],
+                     default="poisson", help="arrival process (default poisson)")
+    sim.add_argument("--interarrival", type=float, default=500.0,
+                     help="mean (poisson) or exact (fixed) gap between arrivals, us (default 500)")
+    sim.add_argument("--trace-file", help="arrival trace (CSV with time[,profile] or JSON) for "
+                     "--arrival trace")
+    sim.add_argument("--max-in-system", type=int, default=12,
+                     help="cap on jobs in the system; 0 for none (default 12, as DS3)")
+    sim.add_argument("--prefill", type=int, default=0,
+                     help="jobs injected at t=0 before arrivals start (pseudo steady state)")
+    sim.add_argument("--noise", type=float, default=0.0,
+                     help="relative std. dev. of execution times (default 0)")
+    sim.add_argument("--dvfs", default="performance", choices=sorted(POLICIES),
+                     help="DVFS policy (default performance)")
+    sim.add_argument("--fail", action="append", default=[], metavar="PE@T[-R]",
+                     help="PE (index or name) fails at T us, recovering at R if given; "
+                     "repeatable")
+    sim.add_argument("--mtbf", type=float, help="random faults: mean time between failures "
+                     "per PE (us)")
+    sim.add_argument("--mttr", type=float, default=1000.0,
+                     help="random faults: mean time to repair (us, default 1000)")
+    sim.add_argument("--out", type=Path, help="write metrics, trace, jobs, Chrome trace and "
+                   "Gantt chart into this folder")
+    sim.add_argument("--no-trace", action="store_true",
+                     help="with --out, skip the per-task trace and Gantt chart (long runs)")
+
+
+def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
+    """Run one simulation and print its metrics table."""
+    platform = catalog.get_platform(args.platform)
+    source = build_source(args, platform)
+    faults = build_faults(args, platform)
+    keep = args.out is not None
+    sim = Simulator(platform, source, seed=args.seed, horizon=args.horizon,
+                    dvfs=make_policy(args.dvfs), faults=faults,
+                    keep_trace=keep and not args.no_trace, keep_jobs=keep)
+    scheduler = SCHEDULERS[args.scheduler]()
+    total = source.max_jobs
+    if (total or 0) >= PROGRESS_THRESHOLD_JOBS or (total is None and args.horizon):
+        result = _run_with_progress(sim, scheduler, total, args.horizon, console)
+    else:
+        result = sim.run(scheduler)
+    console.print(metrics_table(result, title=f"{args.scheduler} on {platform.name}"))
+    if keep:
+        written = export_result(result, args.out)
+        for kind, path in written.items():
+            console.print(f"  {kind}: {path}", highlight=False)
+    return 0
+
+
+def _run_with_progress(sim: Simulator, scheduler: object, total: int | None,
+                       horizon: float | None, console: Console) -> SimulationResult:
+    columns = [TextColumn("simulating"), BarColumn(), TextColumn("{task.description}"),
+               TimeElapsedColumn()]
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("", total=float(total) if total else float(horizon or 1))
+
+        def update(_: SimulationResult | None, s: Simulator) -> None:
+            done = s.completed + s.failed
+            bar.update(task, completed=float(done) if total else s.now,
+                       description=f"{done} jobs done, t={s.now:.0f} us")
+
+        return sim.run(scheduler, progress=update)
+
+
+def build_source(args: argparse.Namespace, platform: Platform) -> JobSource:
+    """The job source described by the ``simulate`` flags."""
+    names, weights = _workload_weights(args)
+    profiles = [catalog.get_workload(name).bind(platform) for name in names]
+    jobs = args.jobs
+    if jobs is None and args.horizon is None and args.arrival != "trace":
+        jobs = 100
+    if jobs is not None and jobs < 0:
+        raise UsageError(f"--jobs must be >= 0, got {jobs}")
+    arrivals: ArrivalProcess
+    if args.arrival == "poisson":
+        arrivals = Poisson(args.interarrival, integer=platform.timing == "ds3")
+    elif args.arrival == "fixed":
+        arrivals = FixedRate(args.interarrival)
+    elif args.arrival == "batch":
+        if jobs is None:
+            raise UsageError("--arrival batch needs --jobs (how many jobs at t = 0)")
+        arrivals = Batch()
+    else:
+        if not args.trace_file:
+            raise UsageError("--arrival trace needs --trace-file FILE")
+        arrivals = Trace.from_file(args.trace_file)
+        if jobs is None:
+            jobs = len(arrivals.entries)
+    cap = args.max_in_system or None
+    return JobSource(profiles, weights=weights, arrivals=arrivals, max_jobs=jobs,
+                     max_in_system=cap, prefill=args.prefill, noise_sigma=args.noise)
+
+
+def _workload_weights(args: argparse.Namespace) -> tuple[list[str], list[float]]:
+    if args.workload:
+        names, weights = [], []
+        for part in args.workload.split(","):
+            name, _, weight = part.partition(":")
+            try:
+                value = float(weight) if weight else 1.0
+            except ValueError:
+                raise UsageError(f"--workload: weight of '{name}' is '{weight}'; write "
+                                 "name:weight with a number") from None
+            names.append(name.strip())
+            weights.append(value)
+        return names, weights
+    mix = catalog.get_mix(args.mix or DEFAULT_MIX)
+    return list(mix.weights), list(mix.weights.values())
+
+
+_FAIL_SPEC = re.compile(r"^(?P<pe>[^@]+)@(?P<fail>[0-9.eE+]+)(-(?P<recover>[0-9.eE+]+))?$")
+
+
+def build_faults(args: argparse.Namespace, platform: Platform) -> FaultModel:
+    """The fault model described by ``--fail``, ``--mtbf`` and ``--mttr``."""
+    events = []
+    for spec in args.fail:
+        match = _FAIL_SPEC.match(spec)
+        if not match:
+            raise UsageError(f"--fail '{spec}': write PE@TIME or PE@TIME-RECOVERY, e.g. 2@1000")
+        pe = _pe_index(match["pe"], platform)
+        fail_at = float(match["fail"])
+        events.append(FaultEvent(fail_at, pe, "fail"))
+        if match["recover"]:
+            recover_at = float(match["recover"])
+            if not recover_at > fail_at:
+                raise UsageError(f"--fail '{spec}': recovery must come after the failure")
+            events.append(FaultEvent(recover_at, pe, "recover"))
+    return FaultModel(scheduled=tuple(events), mtbf=args.mtbf, mttr=args.mttr)
+
+
+def _pe_index(text: str, platform: Platform) -> int:
+    if text.isdigit() and int(text) < platform.num_pes:
+        return int(text)
+    if text in platform.pe_names:
+        return platform.pe_names.index(text)
+    raise UsageError(f"--fail: no PE '{text}' on {platform.name}; use an index "
+                     f"0..{platform.num_pes - 1} or one of {platform.pe_names}")
+
+
+def metrics_table(result: SimulationResult, title: str) -> Table:
+    """A two-column table of a run's metrics."""
+    table = Table(title=title, show_header=True)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_column("meaning", style="dim")
+    for name, value in result.metrics.items():
+        table.add_row(name, _format(value), METRIC_DOCS.get(name, ""))
+    return table
+
+
+def _format(value: float) -> str:
+    if isinstance(value, float) and math.isnan(value):
+        return "-"
+    if float(value).is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return f"{value:,.4g}" if abs(value) < 1e-2 else f"{value:,.2f}"
+
+
+def cmd_platforms(args: argparse.Namespace, console: Console) -> int:
+    """List built-in platforms."""
+    table = Table(title="built-in platforms")
+    for column in ("name", "pes", "types", "timing"):
+        table.add_column(column)
+    for name in catalog.platform_names():
+        row = describe_platform(catalog.get_platform(name))
+        table.add_row(*(str(row[c]) for c in ("name", "pes", "types", "timing")))
+    console.print(table)
+    return 0
+
+
+def cmd_workloads(args: argparse.Namespace, console: Console) -> int:
+    """List built-in workloads and mixes."""
+    table = Table(title="built-in workloads")
+    for column in ("name", "tasks", "edges", "PE types"):
+        table.add_column(column)
+    for name in catalog.workload_names():
+        profile = catalog.get_workload(name)
+        types = sorted({t for cost in profile.costs for t in cost})
+        table.add_row(name, str(profile.num_tasks), str(len(profile.edges)), ", ".join(types))
+    console.print(table)
+    mixes = Table(title="built-in mixes")
+    mixes.add_column("name")
+    mixes.add_column("workloads (weight)")
+    mixes.add_column("platform")
+    for name in catalog.mix_names():
+        mix = catalog.get_mix(name)
+        mixes.add_row(name, ", ".join(f"{w} ({v:g})" for w, v in mix.weights.items()),
+                      mix.platform or "")
+    console.print(mixes)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
