@@ -164,8 +164,12 @@ class Trace:
                 entries.append((time, row.get("profile") or None))
         return cls(entries, source=str(path))
 
-    def first(self, rng: np.random.Generator) -> float | None:  # noqa: D102
+    def reset(self) -> None:
+        """Start again from the first entry (the simulator calls this when a run starts)."""
         self._next = 0
+
+    def first(self, rng: np.random.Generator) -> float | None:  # noqa: D102
+        self.reset()
         return self._advance()
 
     def after_injection(self, t: float, rng: np.random.Generator) -> float | None:  # noqa: D102

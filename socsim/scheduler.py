@@ -17,7 +17,8 @@ arrived (predecessor finish plus transfer time). Invalid assignments raise
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import numpy as np
@@ -124,6 +125,43 @@ class SchedulerView:
         """Expected time the PE finishes its running task and its queue (noise-free)."""
         sim = self._sim
         return max(sim.now, sim.pe_expected_end[pe]) + sim.pe_backlog[pe]
+
+    def earliest_available(self, pes: Sequence[int],
+                           extra: Mapping[int, float] | None = None) -> int:
+        """The PE among ``pes`` expected to be free first (lowest index on ties).
+
+        Args:
+            pes: Candidate PEs (non-empty).
+            extra: Work (us) the caller has already planned per PE in this
+                decision and not yet returned, added to each PE's backlog.
+        """
+        sim = self._sim
+        now, end, backlog = sim.now, sim.pe_expected_end, sim.pe_backlog
+        best, best_at = -1, math.inf
+        for pe in pes:
+            at = (end[pe] if end[pe] > now else now) + backlog[pe]
+            if extra:
+                at += extra.get(pe, 0.0)
+            if at < best_at or (at == best_at and pe < best):
+                best, best_at = pe, at
+        return best
+
+    def fastest_pes(self, job: int, task: int) -> list[int]:
+        """Live PEs on which a task's expected execution time is least."""
+        sim = self._sim
+        state = sim.jobs[job]
+        pes = sim.fastest_pes(state.profile)[task]
+        if sim.all_alive:
+            return pes
+        alive = sim.pe_alive
+        live = [pe for pe in pes if alive[pe]]
+        if live:
+            return live
+        candidates = self.eligible_pes(job, task)
+        if not candidates:
+            return []
+        best = min(self.exec_time(job, task, pe) for pe in candidates)
+        return [pe for pe in candidates if self.exec_time(job, task, pe) == best]
 
     def exec_time(self, job: int, task: int, pe: int) -> float:
         """Expected time of a task on a PE at its busy operating point (inf: not eligible)."""

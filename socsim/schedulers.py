@@ -17,10 +17,10 @@ from socsim.scheduler import Assignment, Scheduler, SchedulerView
 class MinimumExecutionTime:
     """MET: each ready task goes to the PE type where it runs fastest.
 
-    Among live PEs of that type, it picks the one expected to be free first
-    (lowest index on ties) and queues the task there, without regard to
-    transfers or load on other types. If every PE of the fastest type is
-    down it falls back to the fastest live type.
+    Among live PEs with the least expected execution time, it picks the one
+    expected to be free first (lowest index on ties) and queues the task
+    there, without regard to transfers or load elsewhere. If every PE of the
+    fastest type is down it falls back to the fastest live ones.
     """
 
     name = "met"
@@ -30,18 +30,14 @@ class MinimumExecutionTime:
 
     def decide(self, view: SchedulerView) -> list[Assignment]:
         """Place every ready task on its fastest type."""
-        pe_type = view.platform.pe_type
-        added: dict[int, float] = {}  # expected work queued in this round, per PE
+        planned: dict[int, float] = {}  # expected work queued in this round, per PE
         out = []
         for job, task in view.ready:
-            row = view.profile(job).cost[task]
-            pes = view.eligible_pes(job, task)
+            pes = view.fastest_pes(job, task)
             if not pes:
                 continue
-            best = min(row[pe_type[pe]] for pe in pes)
-            target = min((pe for pe in pes if row[pe_type[pe]] == best),
-                         key=lambda pe: view.available_at(pe) + added.get(pe, 0.0))
-            added[target] = added.get(target, 0.0) + view.exec_time(job, task, target)
+            target = pes[0] if len(pes) == 1 else view.earliest_available(pes, planned)
+            planned[target] = planned.get(target, 0.0) + view.exec_time(job, task, target)
             out.append(Assignment(job, task, target))
         return out
 

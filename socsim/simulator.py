@@ -144,6 +144,7 @@ class Simulator:
             self.pe_active_w.append(pe_type.opps[busy].active_w)
             self.pe_idle_w.append(pe_type.opps[idle].idle_w)
         self.pe_alive = [True] * n
+        self._down = 0
         self.pe_queue: list[deque[tuple[JobState, int]]] = [deque() for _ in range(n)]
         # (job, task, inputs-ready time, start, expected duration, energy) or None.
         self.pe_running: list[tuple[JobState, int, float, float, float, float] | None] = [
@@ -161,6 +162,7 @@ class Simulator:
                         for b in range(n)] for a in range(n)]
         self._ds3 = platform.timing == "ds3"
         self._random_fault_pes = set(self.faults.random_pes(n))
+        self._fastest: dict[int, list[list[int]]] = {}
 
     def _init_state(self) -> None:
         self.now = 0.0
@@ -193,6 +195,9 @@ class Simulator:
     def _start(self) -> None:
         self._started = True
         source = self.source
+        reset = getattr(source.arrivals, "reset", None)
+        if reset is not None:  # a stateful process (Trace) starts over, prefill or not
+            reset()
         for _ in range(source.prefill):
             if source.max_jobs is not None and self.injected >= source.max_jobs:
                 break
@@ -260,15 +265,21 @@ class Simulator:
             return False
         self.new_jobs = []
         self._decision = False
+        events = self._events
+        defer = False
         if not self._started:
             self._start()
+            # Prefilled jobs belong to instant 0: decide after its events (faults, arrivals).
+            defer = bool(events) and events[0][0] == self.now
         self._start_dirty()
-        events = self._events
         horizon = self.horizon
         while True:
-            if self._decision and (self.ready or self.new_jobs):
+            if defer:
+                defer = False
+            elif self._decision and (self.ready or self.new_jobs):
                 return True
-            self._decision = False
+            else:
+                self._decision = False
             if not events or (not self.jobs and not self._arrival_pending
                               and not self._blocked):
                 self._finish(self.now if horizon is None else horizon)
@@ -325,6 +336,23 @@ class Simulator:
         self.pe_backlog[pe] += mu * self.pe_slowdown[pe]
         self._dirty.add(pe)
 
+    @property
+    def all_alive(self) -> bool:
+        """Whether every PE is up."""
+        return self._down == 0
+
+    def fastest_pes(self, profile: BoundProfile) -> list[list[int]]:
+        """Per task of ``profile``, the PEs with the least expected time (all PEs, live or not)."""
+        table = self._fastest.get(id(profile))
+        if table is None:
+            table = []
+            for row, pes in zip(profile.cost, profile.eligible_pes, strict=True):
+                times = [row[self.platform.pe_type[pe]] * self.pe_slowdown[pe] for pe in pes]
+                best = min(times)
+                table.append([pe for pe, t in zip(pes, times, strict=True) if t == best])
+            self._fastest[id(profile)] = table
+        return table
+
     # ----------------------------------------------------------------- events
     def _on_arrival(self) -> None:
         cap = self.source.max_in_system
@@ -346,7 +374,7 @@ class Simulator:
         self.jobs[state.id] = state
         self.new_jobs.append(state.id)
         self._decision = True
-        if not all(self.pe_alive):
+        if self._down:
             reason = self._doomed(state)
             if reason:
                 self._fail_job(state, reason)
@@ -415,6 +443,7 @@ class Simulator:
             return
         now = self.now
         self.pe_alive[pe] = False
+        self._down += 1
         self._pe_epoch[pe] += 1
         self._pe_wake[pe] = -1.0
         running = self.pe_running[pe]
@@ -464,6 +493,7 @@ class Simulator:
         if self.pe_alive[pe]:
             return
         self.pe_alive[pe] = True
+        self._down -= 1
         self.pe_idle_since[pe] = self.now
         self._decision = True
         if pe in self._random_fault_pes:
@@ -488,8 +518,12 @@ class Simulator:
         del self.jobs[job.id]
         self.failed += 1
         self.failure_reasons[reason] = self.failure_reasons.get(reason, 0) + 1
+        if job.id in self.new_jobs:
+            self.new_jobs.remove(job.id)
         for task in range(job.profile.num_tasks):
             self.ready.pop((job.id, task), None)
+            if job.task_pe[task] >= 0 and job.finish[task] < 0:
+                self._dirty.add(job.task_pe[task])  # drop its queued tasks (_try_start)
         if self.job_records is not None:
             self.job_records.append(JobRecord(job.id, job.profile.name, job.arrival, math.nan,
                                               "failed", job.energy, reason))
@@ -509,6 +543,8 @@ class Simulator:
             job, task = queue.popleft()
             self.pe_backlog[pe] -= job.profile.cost[task][self.platform.pe_type[pe]] \
                 * self.pe_slowdown[pe]
+            if not queue:
+                self._decision = True  # the PE went idle
         if not queue:
             return
         job, task = queue[0]
