@@ -7,11 +7,13 @@ one-line message that says what to change, never a traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import math
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -26,7 +28,7 @@ from socsim.jobs import ArrivalProcess, Batch, FixedRate, JobSource, Poisson, Tr
 from socsim.metrics import METRIC_DOCS
 from socsim.platform import Platform, describe_platform
 from socsim.results import SimulationResult
-from socsim.schedulers import SCHEDULERS
+from socsim.schedulers import make_scheduler, scheduler_names
 from socsim.simulator import Simulator
 
 DEFAULT_PLATFORM = "ds3_multiple_bal"
@@ -67,7 +69,24 @@ def build_parser() -> argparse.ArgumentParser:
     platforms.set_defaults(handler=cmd_platforms)
     workloads = sub.add_parser("workloads", help="list built-in workloads and mixes")
     workloads.set_defaults(handler=cmd_workloads)
+    for add_subcommands in _plugin_subcommands():
+        add_subcommands(sub)
     return parser
+
+
+def _plugin_subcommands() -> list[Callable[[Any], None]]:
+    """``add_subcommands(subparsers)`` hooks of installed extensions (``socsim.agents.cli``).
+
+    The emulator does not depend on the agents; when they are installed, their
+    commands (``schedule``, ``compare``...) join this command line.
+    """
+    try:
+        module = importlib.import_module("socsim.agents.cli")
+    except ModuleNotFoundError as exc:
+        if exc.name in ("socsim.agents", "socsim.agents.cli"):
+            return []
+        raise
+    return [module.add_subcommands]
 
 
 def _add_simulate_args(sim: argparse.ArgumentParser) -> None:
@@ -78,8 +97,8 @@ def _add_simulate_args(sim: argparse.ArgumentParser) -> None:
                        "with weights")
     group.add_argument("--mix", help=f"named workload mix or mix file (default {DEFAULT_MIX} "
                        "when --workload is not given)")
-    sim.add_argument("--scheduler", default="met", choices=sorted(SCHEDULERS),
-                     help="scheduler (default met)")
+    sim.add_argument("--scheduler", default="met", metavar="NAME",
+                     help=f"scheduler, one of {', '.join(scheduler_names())} (default met)")
     sim.add_argument("--jobs", type=int, help="number of jobs to inject (default 100 unless "
                      "--horizon is given)")
     sim.add_argument("--horizon", type=float, help="stop at this time (us)")
@@ -120,7 +139,7 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
     sim = Simulator(platform, source, seed=args.seed, horizon=args.horizon,
                     dvfs=make_policy(args.dvfs), faults=faults,
                     keep_trace=keep and not args.no_trace, keep_jobs=keep)
-    scheduler = SCHEDULERS[args.scheduler]()
+    scheduler = make_scheduler(args.scheduler)
     total = source.max_jobs
     if (total or 0) >= PROGRESS_THRESHOLD_JOBS or (total is None and args.horizon):
         result = _run_with_progress(sim, scheduler, total, args.horizon, console)

@@ -7,7 +7,10 @@ references in its tests.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import difflib
+import importlib
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 
 import numpy as np
 
@@ -67,7 +70,50 @@ class FirstIdle:
         return out
 
 
-SCHEDULERS: dict[str, Callable[[], Scheduler]] = {
+SCHEDULERS: Mapping[str, Callable[[], Scheduler]] = MappingProxyType({
     MinimumExecutionTime.name: MinimumExecutionTime,
     FirstIdle.name: FirstIdle,
-}
+})
+"""The emulator's own schedulers."""
+
+_REGISTRY: dict[str, Callable[[], Scheduler]] = dict(SCHEDULERS)
+
+
+def register_scheduler(name: str, factory: Callable[[], Scheduler]) -> None:
+    """Make a scheduler available by name (``socsim.agents`` registers its baselines).
+
+    Raises:
+        ValueError: ``name`` is taken by another factory.
+    """
+    if _REGISTRY.get(name, factory) is not factory:
+        raise ValueError(f"a scheduler named '{name}' is already registered")
+    _REGISTRY[name] = factory
+
+
+def _load_plugins() -> None:
+    """Import ``socsim.agents`` when installed, so that its schedulers register."""
+    try:
+        importlib.import_module("socsim.agents")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("socsim.agents",):
+            raise
+
+
+def scheduler_names() -> list[str]:
+    """Names of every available scheduler, sorted."""
+    _load_plugins()
+    return sorted(_REGISTRY)
+
+
+def make_scheduler(name: str) -> Scheduler:
+    """A new scheduler by name.
+
+    Raises:
+        ValueError: No scheduler has that name; the message lists the names.
+    """
+    _load_plugins()
+    if name not in _REGISTRY:
+        close = difflib.get_close_matches(name, _REGISTRY, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        raise ValueError(f"unknown scheduler '{name}'; {hint}available: {sorted(_REGISTRY)}")
+    return _REGISTRY[name]()
