@@ -80,6 +80,19 @@ PAPER_EDGES = [
     ("n9", "n10", 13),
 ]
 
+#: Arabnejad & Barbosa, IEEE TPDS 25(3), 2014: the PEFT paper's example, costs on
+#: (P1, P2, P3) and edge communication costs (reference/scheduling.md section 3).
+PEFT_W = {
+    "T1": (22, 21, 36), "T2": (22, 18, 18), "T3": (32, 27, 43), "T4": (7, 10, 4),
+    "T5": (29, 27, 35), "T6": (26, 17, 24), "T7": (14, 25, 30), "T8": (29, 23, 36),
+    "T9": (15, 21, 8), "T10": (13, 16, 33),
+}
+PEFT_EDGES = [
+    ("T1", "T2", 17), ("T1", "T3", 31), ("T1", "T4", 29), ("T1", "T5", 13), ("T1", "T6", 7),
+    ("T2", "T8", 3), ("T2", "T9", 30), ("T3", "T7", 16), ("T4", "T8", 11), ("T4", "T9", 7),
+    ("T5", "T9", 57), ("T6", "T8", 5), ("T7", "T10", 9), ("T8", "T10", 42), ("T9", "T10", 7),
+]
+
 #: DS3's config_Files/config_file.ini: job_file order and job_probabilities.
 DS3_DEFAULT_MIX = {"wifi_tx": 0.2, "wifi_rx": 0.2, "lag": 0.2, "sct": 0.1, "scr": 0.1,
                    "temp_mit": 0.2}
@@ -173,7 +186,7 @@ def _cost_notes(soc: DS3Soc, task_names: tuple[str, ...]) -> list[str]:
 
 
 def top_documents(data_dir: Path) -> dict[str, dict[str, Any]]:
-    """DS3Gym's Top jobs (costs keyed P1..P3) and the paper's ``canonical`` example."""
+    """DS3Gym's Top jobs (costs keyed P1..P3), the paper's ``canonical`` example and PEFT's."""
     soc = read_ds3_soc(data_dir / "ds3gym" / TOP_SOC)
     docs = {}
     for name, filename in TOP_JOBS.items():
@@ -188,6 +201,7 @@ def top_documents(data_dir: Path) -> dict[str, dict[str, Any]]:
         docs[name] = doc
     docs["canonical"] = canonical_document()
     _check_top_is_canonical(docs["top"], docs["canonical"])
+    docs["peft_example"] = peft_example_document()
     return docs
 
 
@@ -204,6 +218,24 @@ def canonical_document() -> dict[str, Any]:
         "tasks": [{"name": task, "cost": dict(zip(("P1", "P2", "P3"), costs, strict=True))}
                   for task, costs in PAPER_W.items()],
         "edges": [list(edge) for edge in PAPER_EDGES],
+    }
+
+
+def peft_example_document() -> dict[str, Any]:
+    """Arabnejad & Barbosa's PEFT example exactly as the paper gives it."""
+    return {
+        "name": "peft_example",
+        "description": ("The 10-task, 3-processor example of Arabnejad and Barbosa, 'List "
+                        "scheduling algorithm for heterogeneous systems by an optimistic cost "
+                        "table', IEEE TPDS 25(3):682-694, 2014: computation costs (tasks "
+                        "T1..T10 on P1..P3) and edge communication costs, read as volumes at "
+                        "bandwidth 1 (platform canonical3, as for the Topcuoglu example, "
+                        "workload canonical). The paper reports makespans PEFT 122 and HEFT "
+                        "133 on it; the optimum is 113; the optimistic cost table row of T1 "
+                        "is 64, 68, 86."),
+        "tasks": [{"name": task, "cost": dict(zip(("P1", "P2", "P3"), costs, strict=True))}
+                  for task, costs in PEFT_W.items()],
+        "edges": [list(edge) for edge in PEFT_EDGES],
     }
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from socsim import dag_generator
 from socsim.ds3 import DS3Soc, read_ds3_job, read_ds3_soc
 from socsim.errors import ConfigError
 from socsim.fields import Fields, read_document
@@ -96,19 +97,28 @@ def get_platform(name_or_path: str | Path) -> Platform:
 
 def get_workload(name_or_path: str | Path, ds3_soc: DS3Soc | str | Path | None = None
                  ) -> JobProfile:
-    """A built-in workload (job profile) by name, or a workload file.
+    """A built-in workload (job profile) by name, a workload file, or a random DAG spec.
 
     Args:
-        name_or_path: A name from :func:`workload_names`, or the path of a
-            ``.yaml``/``.yml``/``.json`` workload file, or of a DS3 job
-            ``.txt`` file.
+        name_or_path: A name from :func:`workload_names`, the path of a
+            ``.yaml``/``.yml``/``.json`` workload file or of a DS3 job
+            ``.txt`` file, or a random DAG spec such as
+            ``daggen/n=50/ccr=2/seed=3`` (see :mod:`socsim.dag_generator`).
         ds3_soc: For a DS3 job file only: the SoC whose execution times the
             tasks take (a :class:`socsim.ds3.DS3Soc` or the SoC file's path).
 
     Raises:
         ConfigError: Unknown name (with the closest built-in names), an
-            invalid file, or a DS3 job file without ``ds3_soc``.
+            invalid file, a DS3 job file without ``ds3_soc``, or a bad spec
+            (naming the parameter).
     """
+    if dag_generator.is_spec(name_or_path):
+        return _generated_workload(dag_generator.parse_spec(str(name_or_path)).spec)
+    respelt = dag_generator.corrected_spec(name_or_path) \
+        if isinstance(name_or_path, str) and not Path(name_or_path).exists() else None
+    if respelt is not None:
+        raise ConfigError("socsim catalog", "workload", f"{name_or_path!r} is neither a file "
+                          "nor a random DAG spec", f"did you mean '{respelt}'?")
     if _is_path(name_or_path):
         path = Path(name_or_path)
         if path.suffix.lower() == ".txt":
@@ -176,9 +186,11 @@ def _known_name(kind: str, name: str) -> str:
         return name
     close = difflib.get_close_matches(name, names, n=2, cutoff=0.6)
     hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+    spec = (f", or a random DAG spec such as '{dag_generator.SPEC_PREFIX}/n=50/seed=1'"
+            if kind == "workload" else "")
     raise ConfigError("socsim catalog", kind, f"no built-in {kind} is called {name!r}",
                       f"{hint}Built-in {_KINDS[kind]}: {', '.join(names)}; or give the path "
-                      f"of a {'/'.join(_FILE_SUFFIXES)} file")
+                      f"of a {'/'.join(_FILE_SUFFIXES)} file{spec}")
 
 
 def _builtin_document(kind: str, name: str) -> tuple[Any, str]:
@@ -202,6 +214,12 @@ def _builtin_platform(name: str) -> Platform:
 def _builtin_workload(name: str) -> JobProfile:
     doc, source = _builtin_document("workload", name)
     return JobProfile.from_dict(doc, source=source)
+
+
+@functools.lru_cache(maxsize=256)
+def _generated_workload(spec: str) -> JobProfile:
+    """The random DAG of a canonical spec string, cached like the built-ins."""
+    return dag_generator.parse_spec(spec).generate()
 
 
 @functools.cache
@@ -241,7 +259,13 @@ class _MixReader(Fields):
                    description=str(doc.get("description", "")), source=self.source)
 
     def _reference(self, kind: str, value: str, field: str) -> str:
-        """A built-in name of ``kind``, or an existing file resolved against the mix."""
+        """A built-in name of ``kind``, an existing file resolved against the mix, or a spec."""
+        if kind == "workload" and dag_generator.is_spec(value):
+            try:
+                return dag_generator.parse_spec(value).spec
+            except ConfigError as exc:
+                raise self.error(field, f"bad random DAG spec ({exc.field}: {exc.problem})",
+                                 exc.fix) from None
         if _is_path(value) and self.base is not None:
             path = Path(value)
             path = path if path.is_absolute() else self.base / path

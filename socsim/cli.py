@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from socsim import catalog
+from socsim import catalog, dag_draw, dag_generator
 from socsim.dvfs import POLICIES, make_policy
 from socsim.errors import ConfigError, SchedulingError
 from socsim.export import export_result
@@ -67,8 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.set_defaults(handler=cmd_simulate)
     platforms = sub.add_parser("platforms", help="list built-in platforms")
     platforms.set_defaults(handler=cmd_platforms)
-    workloads = sub.add_parser("workloads", help="list built-in workloads and mixes")
-    workloads.set_defaults(handler=cmd_workloads)
+    _add_workloads_command(sub)
     for add_subcommands in _plugin_subcommands():
         add_subcommands(sub)
     return parser
@@ -275,6 +274,36 @@ def cmd_platforms(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _add_workloads_command(sub: Any) -> None:
+    """``socsim workloads [show|draw NAME]``: list, or look at one workload."""
+    workloads = sub.add_parser(
+        "workloads", help="list built-in workloads and mixes; show or draw one",
+        description="With no action: list the built-in workloads and mixes. A workload is a "
+        "built-in name, a workload file, or a random DAG spec such as "
+        f"'{dag_generator.EXAMPLE_SPEC}'.")
+    workloads.set_defaults(handler=cmd_workloads)
+    actions = workloads.add_subparsers(dest="action", metavar="{show,draw}")
+    platform_help = ("built-in platform name or platform file for the costs (default: the "
+                     "platform of a built-in mix using the workload, else the first built-in "
+                     "platform it runs on)")
+    show = actions.add_parser("show", help="print a workload's DAG and its cost table",
+                              description="Print each task with its predecessors and "
+                              "successors (edge volumes in brackets), then its latency (us, at "
+                              "the reference OPP) and energy (uJ = latency x active power at "
+                              "that OPP) on every PE type of the platform.")
+    show.add_argument("name", help="workload: built-in name, file, or daggen/... spec")
+    show.add_argument("--platform", help=platform_help)
+    show.set_defaults(handler=cmd_workloads_show)
+    draw = actions.add_parser("draw", help="save a PNG drawing of a workload's DAG",
+                              description="Draw the DAG, one row per topological generation; "
+                              "small graphs get edge volumes and mean task latencies.")
+    draw.add_argument("name", help="workload: built-in name, file, or daggen/... spec")
+    draw.add_argument("--out", type=Path, help="PNG file to write (default: NAME.png in the "
+                      "current folder)")
+    draw.add_argument("--platform", help=platform_help)
+    draw.set_defaults(handler=cmd_workloads_draw)
+
+
 def cmd_workloads(args: argparse.Namespace, console: Console) -> int:
     """List built-in workloads and mixes."""
     table = Table(title="built-in workloads")
@@ -282,8 +311,8 @@ def cmd_workloads(args: argparse.Namespace, console: Console) -> int:
         table.add_column(column)
     for name in catalog.workload_names():
         profile = catalog.get_workload(name)
-        types = sorted({t for cost in profile.costs for t in cost})
-        table.add_row(name, str(profile.num_tasks), str(len(profile.edges)), ", ".join(types))
+        table.add_row(name, str(profile.num_tasks), str(len(profile.edges)),
+                      dag_draw.listed_types(profile))
     console.print(table)
     mixes = Table(title="built-in mixes")
     mixes.add_column("name")
@@ -294,6 +323,76 @@ def cmd_workloads(args: argparse.Namespace, console: Console) -> int:
         mixes.add_row(name, ", ".join(f"{w} ({v:g})" for w, v in mix.weights.items()),
                       mix.platform or "")
     console.print(mixes)
+    console.print(f"Random DAGs: any spec like '{dag_generator.EXAMPLE_SPEC}' (see "
+                  "docs/formats.md). Look at one with 'socsim workloads show NAME' or "
+                  "'socsim workloads draw NAME'.", highlight=False)
+    return 0
+
+
+def cmd_workloads_show(args: argparse.Namespace, console: Console) -> int:
+    """Print one workload's DAG and its latency and energy per PE type of a platform."""
+    profile = catalog.get_workload(args.name)
+    bound = profile.bind(dag_draw.choose_platform(profile, args.platform))
+    facts = dag_draw.summary(bound)
+    console.print(f"[bold]{profile.name}[/] ({profile.source})", highlight=False)
+    if profile.description:
+        console.print(profile.description, highlight=False)
+    console.print(f"{facts['tasks']} tasks, {facts['edges']} edges, {facts['levels']} levels, "
+                  f"widest level {facts['width']}; CCR on {bound.platform.name} "
+                  f"{_format(facts['ccr'])}", highlight=False)
+    dag = Table(title="DAG (edge volumes in brackets)")
+    for column in ("task", "predecessors", "successors"):
+        dag.add_column(column)
+    for row in dag_draw.structure_rows(profile):
+        dag.add_row(*row)
+    console.print(dag)
+    costs = dag_draw.cost_table(bound)
+    powers = ", ".join(f"{n} {w:g} W" for n, w in zip(costs.type_names, costs.active_w,
+                                                       strict=True))
+    console.print(f"Costs on {bound.platform.name} at each PE type's reference OPP; energy = "
+                  f"latency x active power ({powers}); '-': the type cannot run the task.",
+                  highlight=False)
+    tables = [("latency (us)", costs.latency), ("energy (uJ)", costs.energy)]
+    dram = dag_draw.dram_energy_rows(bound)
+    if dram:
+        tables.append(("DRAM streaming energy (uJ) of the cost model, not booked by the "
+                       "emulator", dram))
+    for title, values in tables:
+        _print_type_table(console, title, profile.task_names, costs.type_names, values)
+    return 0
+
+
+def _print_type_table(console: Console, title: str, tasks: Sequence[str],
+                      type_names: Sequence[str], values: Sequence[Sequence[float]]) -> None:
+    """A task x PE type table, split into several when the types do not fit the console."""
+    cells = [[dag_draw.format_cost(v) for v in row] for row in values]
+    task_width = max(len("task"), *map(len, tasks))
+    widths = [max(len(name), *(len(row[k]) for row in cells)) for k, name in
+              enumerate(type_names)]
+    chunks = dag_draw.column_chunks(widths, console.width - task_width - 4)
+    for number, chunk in enumerate(chunks, start=1):
+        part = f" ({number}/{len(chunks)})" if len(chunks) > 1 else ""
+        table = Table(title=title + part)
+        table.add_column("task", no_wrap=True)
+        for k in chunk:
+            table.add_column(type_names[k], justify="right", no_wrap=True)
+        for task, row in zip(tasks, cells, strict=True):
+            table.add_row(task, *(row[k] for k in chunk))
+        console.print(table)
+
+
+def cmd_workloads_draw(args: argparse.Namespace, console: Console) -> int:
+    """Save a PNG drawing of one workload's DAG."""
+    profile = catalog.get_workload(args.name)
+    bound = None
+    try:
+        bound = profile.bind(dag_draw.choose_platform(profile, args.platform))
+    except ConfigError:
+        if args.platform is not None:
+            raise  # a platform the user named must fit; the default is only a nicety
+    out = args.out if args.out is not None else Path(dag_draw.default_png_name(profile))
+    path = dag_draw.draw_dag(profile, out, bound)
+    console.print(f"wrote {path}", highlight=False)
     return 0
 
 
