@@ -1,0 +1,18 @@
+"""Commands the agents add to the ``socsim`` command line.
+
+``socsim.cli`` calls :func:`add_subcommands` when this package is installed,
+so the emulator's command line never imports the agents itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from socsim.agents.compare_cmd import add_compare_command
+from socsim.agents.schedule_cmd import add_schedule_command
+
+
+def add_subcommands(sub: argparse._SubParsersAction) -> None:
+    """Add ``schedule`` and ``compare`` to the ``socsim`` subcommands."""
+    add_schedule_command(sub)
+    add_compare_command(sub)
