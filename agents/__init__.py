@@ -5,3 +5,5 @@ called ``agents``. Heuristics here talk to the emulator through
 :class:`socsim.scheduler.SchedulerView`; learned agents see it through
 ``socsim.envs``.
 """
+
+from socsim.agents import runtime, static  # noqa: F401  (importing registers the baselines)

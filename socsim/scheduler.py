@@ -168,6 +168,10 @@ class SchedulerView:
         sim = self._sim
         return sim.jobs[job].profile.cost[task][sim.platform.pe_type[pe]] * sim.pe_slowdown[pe]
 
+    def active_power(self, pe: int) -> float:
+        """Power (W) of a PE while it runs a task, at its busy operating point."""
+        return self._sim.pe_active_w[pe]
+
     def eligible_pes(self, job: int, task: int) -> list[int]:
         """Live PEs that can run a task."""
         alive = self._sim.pe_alive

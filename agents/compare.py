@@ -1,0 +1,234 @@
+"""Compare schedulers on one scenario over shared seeds: a pure function and its result.
+
+:func:`compare` runs every (scheduler, seed) pair of a :class:`Scenario` and
+summarises each metric per scheduler (mean, standard error, ratio to the
+HEFT baseline of the run). Every scheduler sees the same seeds, hence the
+same arrivals, job mix and noise draws (the simulator derives each from the
+seed on its own stream), so differences come from the schedulers alone.
+
+Runs are independent, so :func:`compare` maps them over an executor: a local
+process pool by default; any object with ``map(fn, *iterables)`` (a Ray or
+Dask pool adapter, a thread pool) can take its place. The result does not
+depend on the executor or on the number of workers.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from socsim.export import json_safe
+from socsim.schedulers import make_scheduler
+
+from .scenario import Scenario
+
+#: Metrics summarised, in table order, with their table headings.
+SUMMARY_METRICS: dict[str, str] = {
+    "mean_latency": "latency (us)",
+    "censored_mean_latency": "censored latency (us)",
+    "makespan": "makespan (us)",
+    "energy_uj": "energy (uJ)",
+    "edp": "EDP (J s)",
+    "completed": "completed jobs",
+}
+
+#: Baselines for the "ratio to HEFT" columns, in order of preference.
+BASELINES = ("heft", "heft-rt")
+
+
+class Executor(Protocol):
+    """What :func:`compare` needs from an executor: an ordered ``map``."""
+
+    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any]) -> Iterator[Any]:
+        """Apply ``fn`` to the zipped iterables; results in input order."""
+        ...
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run: a scenario, a scheduler name and a seed."""
+
+    scenario: Scenario
+    scheduler: str
+    seed: int
+
+
+def run_one(spec: RunSpec) -> dict[str, Any]:
+    """Simulate one (scheduler, seed) pair; a module-level function so it pickles.
+
+    Returns:
+        ``{"scheduler", "seed", **metrics}`` with every metric of the run.
+    """
+    result = spec.scenario.simulator(spec.seed).run(make_scheduler(spec.scheduler))
+    return {"scheduler": spec.scheduler, "seed": spec.seed, **result.metrics}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One metric of one scheduler over the seeds.
+
+    Attributes:
+        mean: Mean over seeds with a value (``nan`` if none).
+        sem: Standard error of that mean (``nan`` with fewer than two values).
+        n: Number of seeds with a value.
+        ratio: ``mean`` over the baseline's mean (``nan`` without baseline).
+    """
+
+    mean: float
+    sem: float
+    n: int
+    ratio: float = math.nan
+
+
+@dataclass
+class CompareResult:
+    """Per-seed rows and per-scheduler summaries of a comparison.
+
+    Attributes:
+        scenario: The scenario run.
+        schedulers: Scheduler names, in the order asked.
+        seeds: The seeds, shared by all schedulers.
+        rows: One dict per (scheduler, seed): ``scheduler``, ``seed`` and metrics.
+        baseline: The scheduler the ratios divide by (``heft`` or ``heft-rt``),
+            or ``None`` if neither ran.
+        summary: ``summary[scheduler][metric]`` for :data:`SUMMARY_METRICS`.
+    """
+
+    scenario: Scenario
+    schedulers: list[str]
+    seeds: list[int]
+    rows: list[dict[str, Any]]
+    baseline: str | None = None
+    summary: dict[str, dict[str, Summary]] = field(default_factory=dict)
+
+    def values(self, scheduler: str, metric: str) -> list[float]:
+        """The per-seed values of ``metric`` for ``scheduler``, in seed order."""
+        return [row[metric] for row in self.rows if row["scheduler"] == scheduler]
+
+    def to_json(self) -> dict[str, Any]:
+        """Everything as plain JSON data (``nan`` as ``null``)."""
+        return json_safe({
+            "scenario": self.scenario.as_dict(),
+            "schedulers": self.schedulers,
+            "seeds": self.seeds,
+            "baseline": self.baseline,
+            "summary": {s: {m: vars(v) for m, v in metrics.items()}
+                        for s, metrics in self.summary.items()},
+            "rows": self.rows,
+        })
+
+    def write(self, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
+        """Write ``runs.csv`` (per seed), ``summary.csv`` and ``compare.json``.
+
+        Returns:
+            Kind of file to its path.
+        """
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = {"runs": out / "runs.csv", "summary": out / "summary.csv",
+                 "json": out / "compare.json"}
+        _write_rows(paths["runs"], self.rows)
+        _write_rows(paths["summary"], self.summary_rows())
+        paths["json"].write_text(json.dumps(self.to_json(), indent=2, allow_nan=False) + "\n",
+                                 encoding="utf-8")
+        return paths
+
+    def summary_rows(self) -> list[dict[str, Any]]:
+        """One flat row per scheduler: ``<metric>_mean``, ``_sem``, ``_ratio``."""
+        rows = []
+        for scheduler in self.schedulers:
+            row: dict[str, Any] = {"scheduler": scheduler}
+            for metric, value in self.summary[scheduler].items():
+                row[f"{metric}_mean"] = value.mean
+                row[f"{metric}_sem"] = value.sem
+                row[f"{metric}_ratio"] = value.ratio
+            rows.append(row)
+        return rows
+
+
+def _write_rows(path: Path, rows: Sequence[dict[str, Any]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else [])
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def summarise(values: Sequence[float]) -> Summary:
+    """Mean and standard error of the finite values."""
+    finite = np.array([v for v in values if math.isfinite(v)], dtype=float)
+    if finite.size == 0:
+        return Summary(math.nan, math.nan, 0)
+    sem = float(finite.std(ddof=1) / math.sqrt(finite.size)) if finite.size > 1 else math.nan
+    return Summary(float(finite.mean()), sem, int(finite.size))
+
+
+def pick_baseline(schedulers: Sequence[str]) -> str | None:
+    """``heft`` if it ran, else ``heft-rt``, else ``None``."""
+    return next((name for name in BASELINES if name in schedulers), None)
+
+
+def compare(scenario: Scenario, schedulers: Sequence[str], seeds: Sequence[int],
+            workers: int | None = None, executor: Executor | None = None) -> CompareResult:
+    """Run every scheduler on every seed of ``scenario`` and summarise.
+
+    Args:
+        scenario: What to simulate.
+        schedulers: Registered scheduler names (checked before anything runs).
+        seeds: Seeds, shared by all schedulers.
+        workers: Processes of the default pool (``None``: ``os.cpu_count()``;
+            ``1``: run here, serially). Ignored when ``executor`` is given.
+        executor: Any object with an ordered ``map``, used instead of the pool.
+
+    Returns:
+        Rows ordered by scheduler then seed, and the summaries.
+
+    Raises:
+        ValueError: An unknown scheduler, a repeated name, or no seeds.
+    """
+    schedulers, seeds = list(schedulers), list(seeds)
+    if not schedulers or not seeds:
+        raise ValueError("compare needs at least one scheduler and one seed")
+    if len(set(schedulers)) != len(schedulers):
+        raise ValueError(f"a scheduler is named twice in {schedulers}")
+    for name in schedulers:
+        make_scheduler(name)  # fail early, with the registry's "did you mean"
+    specs = [RunSpec(scenario, name, seed) for name in schedulers for seed in seeds]
+    rows = _map_runs(specs, workers, executor)
+    result = CompareResult(scenario, schedulers, seeds, rows, pick_baseline(schedulers))
+    result.summary = _summaries(result)
+    return result
+
+
+def _map_runs(specs: list[RunSpec], workers: int | None, executor: Executor | None
+              ) -> list[dict[str, Any]]:
+    if executor is not None:
+        return list(executor.map(run_one, specs))
+    workers = workers or os.cpu_count() or 1
+    if workers == 1 or len(specs) == 1:
+        return [run_one(spec) for spec in specs]
+    with ProcessPoolExecutor(max_workers=min(workers, len(specs))) as pool:
+        chunk = max(1, len(specs) // (4 * workers))
+        return list(pool.map(run_one, specs, chunksize=chunk))
+
+
+def _summaries(result: CompareResult) -> dict[str, dict[str, Summary]]:
+    table = {name: {metric: summarise(result.values(name, metric))
+                    for metric in SUMMARY_METRICS} for name in result.schedulers}
+    if result.baseline is None:
+        return table
+    base = table[result.baseline]
+    for metrics in table.values():
+        for metric, value in metrics.items():
+            reference = base[metric].mean
+            ratio = value.mean / reference if reference else math.nan
+            metrics[metric] = Summary(value.mean, value.sem, value.n, ratio)
+    return table

@@ -1,0 +1,243 @@
+"""``socsim compare``: run several schedulers on one scenario over shared seeds.
+
+The command is a thin shell around :func:`socsim.agents.compare.compare`:
+it builds a :class:`Scenario` from a preset and the flags given, runs the
+comparison in a process pool, prints a table, and writes per-seed and
+summary tables (CSV, JSON), a bar chart and a Gantt chart per scheduler of
+one seed into the output folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+from typing import Any
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from rich.console import Console
+from rich.table import Table
+
+from socsim.cli import UsageError
+from socsim.dvfs import POLICIES
+from socsim.gantt import plot_gantt
+from socsim.schedulers import make_scheduler, scheduler_names
+from socsim.simulator import QUEUE_DISCIPLINES
+
+from .compare import SUMMARY_METRICS, CompareResult, compare
+from .scenario import PRESETS, Preset, Scenario
+
+DEFAULT_SCHEDULERS = ("heft-rt", "etf", "eft", "met", "random")
+DEFAULT_SEEDS = 10
+DEFAULT_OUT = Path("compare_results")
+GANTT_TASKS = 300
+
+#: Scenario flags: (flag, keyword arguments for ``add_argument``). Defaults are
+#: suppressed so that only the flags given override the preset or the defaults.
+_SCENARIO_FLAGS: list[tuple[str, dict[str, Any]]] = [
+    ("--platform", {"help": "built-in platform name or platform file (default "
+                    "ds3_multiple_bal)"}),
+    ("--workload", {"help": "workload name or file; several as 'a:w,b:w' with weights"}),
+    ("--mix", {"help": "named workload mix or mix file (default ds3_default when no "
+               "--workload)"}),
+    ("--jobs", {"type": int, "help": "jobs to inject (default 100 unless --horizon)"}),
+    ("--horizon", {"type": float, "help": "stop at this time (us)"}),
+    ("--arrival", {"choices": ["poisson", "fixed", "batch", "trace"],
+                   "help": "arrival process (default poisson)"}),
+    ("--interarrival", {"type": float, "help": "mean (poisson) or exact (fixed) gap between "
+                        "arrivals, us (default 500)"}),
+    ("--trace-file", {"help": "arrival trace (CSV time[,profile] or JSON) for --arrival trace"}),
+    ("--max-in-system", {"type": int, "help": "cap on jobs in the system; 0 for none "
+                         "(default 12)"}),
+    ("--prefill", {"type": int, "help": "jobs injected at t=0 (pseudo steady state)"}),
+    ("--retry-when-full", {"type": float, "metavar": "US", "help": "poisson: an arrival that "
+                           "finds the system full is dropped and retried after US plus a "
+                           "fresh gap (DS3Gym: 1); default: it waits for a free slot"}),
+    ("--noise", {"type": float, "help": "relative std. dev. of execution times (default 0)"}),
+    ("--dvfs", {"choices": sorted(POLICIES), "help": "DVFS policy (default performance)"}),
+    ("--fail", {"action": "append", "metavar": "PE@T[-R]",
+                "help": "PE fails at T us, recovering at R if given; repeatable"}),
+    ("--mtbf", {"type": float, "help": "random faults: mean time between failures per PE (us)"}),
+    ("--mttr", {"type": float, "help": "random faults: mean time to repair (us, default 1000)"}),
+    ("--queue-discipline", {"choices": list(QUEUE_DISCIPLINES),
+                            "help": "how a free PE picks from its queue: fifo (default) or "
+                            "first-ready (DS3: first queued task whose inputs are there)"}),
+]
+
+
+def add_compare_command(sub: argparse._SubParsersAction) -> None:
+    """Add ``socsim compare`` to the ``socsim`` subcommands."""
+    parser = sub.add_parser(
+        "compare", help="compare schedulers on one scenario over shared seeds",
+        description="Run each scheduler on the same seeds of one scenario (same arrivals, "
+        "job mix and noise), in parallel processes, and report mean, standard error and "
+        "ratio to HEFT (heft, else heft-rt) of latency, censored latency, makespan, energy, "
+        "EDP and completed jobs. Writes runs.csv, summary.csv, compare.json, bars.png and "
+        "a Gantt chart per scheduler of the first seed. Presets: "
+        + "; ".join(f"{p.name}: {p.description}" for p in PRESETS.values()))
+    parser.add_argument("--preset", choices=sorted(PRESETS),
+                        help="start from a named protocol; other flags override it")
+    parser.add_argument("--schedulers", metavar="A,B,...",
+                        help="schedulers to compare (default: the preset's, else "
+                        f"{','.join(DEFAULT_SCHEDULERS)}); available: "
+                        f"{', '.join(scheduler_names())}")
+    parser.add_argument("--seeds", type=int, help=f"number of seeds (default: the preset's, "
+                        f"else {DEFAULT_SEEDS})")
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="seeds run from this one up (default 0)")
+    parser.add_argument("--workers", type=int, help="worker processes (default: all CPUs; "
+                        "1 runs serially)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                        help=f"output folder (default {DEFAULT_OUT})")
+    parser.add_argument("--no-gantt", action="store_true",
+                        help="skip the per-scheduler Gantt charts")
+    parser.add_argument("--gantt-tasks", type=int, default=GANTT_TASKS, metavar="N",
+                        help=f"draw the first N task executions in each Gantt chart "
+                        f"(default {GANTT_TASKS}, readable at any run length)")
+    group = parser.add_argument_group("scenario (override the preset or the defaults)")
+    for flag, options in _SCENARIO_FLAGS:
+        group.add_argument(flag, default=argparse.SUPPRESS, **options)
+    parser.set_defaults(handler=cmd_compare)
+
+
+def scenario_from_args(args: argparse.Namespace, preset: Preset | None) -> Scenario:
+    """The preset's scenario (or the defaults) with the scenario flags given applied."""
+    scenario = preset.scenario if preset else Scenario()
+    changes = {flag[2:].replace("-", "_"): getattr(args, flag[2:].replace("-", "_"))
+               for flag, _ in _SCENARIO_FLAGS if hasattr(args, flag[2:].replace("-", "_"))}
+    if "workload" in changes:
+        changes.setdefault("mix", None)
+    elif "mix" in changes:
+        changes["workload"] = None
+    return scenario.replace(**changes)
+
+
+def cmd_compare(args: argparse.Namespace, console: Console) -> int:
+    """Run the comparison, print its table and write its files."""
+    preset = PRESETS[args.preset] if args.preset else None
+    scenario = scenario_from_args(args, preset)
+    schedulers = _scheduler_list(args, preset)
+    count = args.seeds if args.seeds is not None else (preset.seeds if preset
+                                                       else DEFAULT_SEEDS)
+    if count < 1:
+        raise UsageError(f"--seeds must be >= 1, got {count}")
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers must be >= 1, got {args.workers}")
+    seeds = list(range(args.first_seed, args.first_seed + count))
+    scenario.simulator(seeds[0])  # bad scenario input fails here, before the pool starts
+    with console.status(f"running {len(schedulers)} schedulers x {count} seeds"):
+        result = compare(scenario, schedulers, seeds, workers=args.workers)
+    # Reference numbers hold for the preset's own scenario only.
+    reference = preset if preset and scenario == preset.scenario else None
+    console.print(summary_table(result, reference))
+    written = result.write(args.out)
+    written["bars"] = plot_bars(result, args.out / "bars.png")
+    if not args.no_gantt:
+        for name in schedulers:
+            written[f"gantt {name}"] = _gantt(scenario, name, seeds[0], args.out,
+                                              args.gantt_tasks)
+    for kind, path in written.items():
+        console.print(f"  {kind}: {path}", highlight=False)
+    return 0
+
+
+def _scheduler_list(args: argparse.Namespace, preset: Preset | None) -> list[str]:
+    if args.schedulers:
+        names = [name.strip() for name in args.schedulers.split(",") if name.strip()]
+    else:
+        names = list(preset.schedulers if preset else DEFAULT_SCHEDULERS)
+    for name in names:
+        make_scheduler(name)  # unknown names: the registry's "did you mean" message
+    if len(set(names)) != len(names):
+        raise UsageError(f"--schedulers names a scheduler twice: {','.join(names)}")
+    return names
+
+
+def summary_table(result: CompareResult, preset: Preset | None = None) -> Table:
+    """The comparison as a rich table: mean ± s.e. and ratio to the baseline per metric."""
+    base = result.baseline
+    ratio_note = f"ratio = mean / {base}'s mean" if base else "no HEFT baseline in this run"
+    table = Table(title=f"{result.scenario.describe()}; {len(result.seeds)} seeds "
+                  f"({result.seeds[0]}..{result.seeds[-1]}); {ratio_note}")
+    table.add_column("scheduler")
+    reference = preset.reference if preset else {}
+    if reference:
+        table.add_column(f"published\n{preset.reference_metric}", justify="right")
+    for metric, heading in SUMMARY_METRICS.items():
+        table.add_column(_TABLE_HEADINGS.get(metric, heading), justify="right")
+    for name in result.schedulers:
+        cells = [name]
+        if reference:
+            cells.append(_reference_cell(result, preset, name))
+        for metric in SUMMARY_METRICS:
+            value = result.summary[name][metric]
+            scale = _TABLE_SCALE.get(metric, 1.0)
+            cell = f"{_num(value.mean * scale)} ±{_num(value.sem * scale)}"
+            if base and name != base and math.isfinite(value.ratio):
+                cell += f"\n{value.ratio:.3f}x"
+            cells.append(cell)
+        table.add_row(*cells)
+    return table
+
+
+def _reference_cell(result: CompareResult, preset: Preset, name: str) -> str:
+    published = preset.reference.get(name)
+    if published is None:
+        return "-"
+    ours = result.summary[name].get(preset.reference_metric)
+    if ours is None or not math.isfinite(ours.mean):
+        return f"{published:g}"
+    gap = ours.mean / published - 1.0
+    mark = "[green]ok[/]" if abs(gap) <= preset.tolerance else "[red]off[/]"
+    return f"{published:g}\n{gap:+.1%} {mark}"
+
+
+#: Short table headings, and display scales (EDP shown in uJ s rather than J s).
+_TABLE_HEADINGS = {"mean_latency": "latency us", "censored_mean_latency": "censored us",
+                   "makespan": "makespan us", "energy_uj": "energy uJ", "edp": "EDP uJ s",
+                   "completed": "completed"}
+_TABLE_SCALE = {"edp": 1e6}
+
+
+def _num(value: float) -> str:
+    """A number in at most about five characters of precision."""
+    if not math.isfinite(value):
+        return "-"
+    if value != 0 and (abs(value) < 0.01 or abs(value) >= 1e6):
+        return f"{value:.2e}"
+    return f"{value:,.1f}" if abs(value) >= 10 else f"{value:.3g}"
+
+
+def plot_bars(result: CompareResult, path: Path) -> Path:
+    """A bar chart per summary metric (mean with standard-error whiskers), one bar per scheduler."""
+    metrics = list(SUMMARY_METRICS.items())
+    columns = 3
+    rows = math.ceil(len(metrics) / columns)
+    fig = Figure(figsize=(4.2 * columns, 3.2 * rows), dpi=100)
+    FigureCanvasAgg(fig)
+    names = result.schedulers
+    for k, (metric, heading) in enumerate(metrics):
+        ax = fig.add_subplot(rows, columns, k + 1)
+        means = [result.summary[n][metric].mean for n in names]
+        errors = [result.summary[n][metric].sem for n in names]
+        ax.bar(range(len(names)), [m if math.isfinite(m) else 0.0 for m in means],
+               yerr=[e if math.isfinite(e) else 0.0 for e in errors], capsize=3,
+               color=["tab:orange" if n == result.baseline else "tab:blue" for n in names])
+        ax.set_xticks(range(len(names)), labels=names, rotation=45, ha="right",
+                      fontsize="small")
+        ax.set_title(heading, fontsize="medium")
+        ax.grid(axis="y", alpha=0.3)
+    fig.suptitle(result.scenario.describe(), fontsize="medium")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    return path
+
+
+def _gantt(scenario: Scenario, scheduler: str, seed: int, out: Path, tasks: int) -> Path:
+    """Re-run one seed with a trace and draw the start of its Gantt chart."""
+    result = scenario.simulator(seed, keep_trace=True).run(make_scheduler(scheduler))
+    return plot_gantt(result.trace or [], result.platform, out / f"gantt_{scheduler}.png",
+                      title=f"{scheduler}, seed {seed}: {scenario.describe()}",
+                      max_tasks=max(tasks, 1))

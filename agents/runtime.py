@@ -1,0 +1,504 @@
+"""Runtime (streaming) list schedulers, called at every decision point.
+
+Each scheduler maps the ready tasks (those whose predecessors have all
+finished and that are not placed yet) onto PE queues, as the DS3 emulator
+and its Gym port DS3Gym do. Their semantics follow DS3Gym's heuristics,
+which the DeepSoCS streaming protocol measures (see ``docs/compare.md``):
+
+- ``heft-rt``: HEFT over the ready set only. Tasks go in decreasing mean
+  execution time (the upward rank of a DAG without edges) and each takes the
+  PE that finishes it first, counting the work already queued there but
+  *not* the transfer of its inputs from predecessors that already finished.
+  Its plan fixes the order of the tasks on each PE (DS3's "dynamic
+  dependencies"), so it asks for in-order PE queues.
+- ``heft-rt-comm``: the same, communication-aware: true upward ranks over
+  each job's DAG, and finish times that wait for the inputs to arrive.
+- ``eft-fifo``: ``heft-rt``'s PE selection in ready-queue order (what the
+  released DeepSoCS code runs, whatever its network outputs).
+- ``eft``: each ready task, in ready order, to the PE giving the earliest
+  finish time; a PE's availability is the planned finish of the last task
+  this scheduler gave it (DS3's ``available_time``), inputs count from their
+  arrival.
+- ``etf``: earliest task first: repeatedly the (task, PE) pair with the
+  least finish time among all ready tasks.
+- ``stf``: shortest task first, each to its fastest PE.
+- ``round-robin`` and ``random``: cost-oblivious baselines.
+- ``min-energy``, ``min-edp``, ``eft-energy``: energy-aware variants.
+
+The emulator's own ``met`` (fastest PE type) is DS3's MET wherever a task's
+fastest PE is unique, as on ``canonical3``; among several identical fastest
+PEs it takes the one expected to be free first, where DS3's code prefers an
+idle one.
+
+Importing this module registers every scheduler with
+:func:`socsim.schedulers.register_scheduler`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from socsim.scheduler import Assignment, SchedulerView
+from socsim.schedulers import register_scheduler
+from socsim.workload import BoundProfile
+
+Ready = tuple[int, int]
+
+
+# ------------------------------------------------------------------ helpers
+def fastest_eligible(view: SchedulerView, job: int, task: int,
+                     extra: dict[int, float] | None = None) -> int:
+    """The live PE where ``task`` runs fastest, the earliest available on ties (-1: none)."""
+    pes = view.fastest_pes(job, task)
+    if not pes:
+        return -1
+    return pes[0] if len(pes) == 1 else view.earliest_available(pes, extra)
+
+
+def data_wait(view: SchedulerView, job: int, task: int, pe: int) -> float:
+    """Microseconds from now until every input of a ready task is on ``pe``."""
+    return max(view.inputs_ready_at(job, task, pe) - view.now, 0.0)
+
+
+def transfer_energy(view: SchedulerView, job: int, task: int, pe: int) -> float:
+    """Data-movement energy (uJ) of bringing a ready task's inputs to ``pe``."""
+    per_unit = view.platform.energy_per_unit
+    if not per_unit:
+        return 0.0
+    state = view.job(job)
+    moved = sum(volume for pred, volume in state.profile.preds[task]
+                if state.task_pe[pred] != pe)
+    return moved * per_unit
+
+
+def task_energy(view: SchedulerView, job: int, task: int, pe: int) -> float:
+    """Expected energy (uJ) of running ``task`` on ``pe``: active power x time + transfers."""
+    return (view.exec_time(job, task, pe) * view.active_power(pe)
+            + transfer_energy(view, job, task, pe))
+
+
+class PlannedAvailability:
+    """Per-PE time at which a scheduler's own plan frees the PE (DS3's ``available_time``).
+
+    DS3's EFT and ETF estimate when a PE is free from the planned finish of
+    the last task they put there, idle gaps (waiting for inputs) included,
+    rather than from the tasks actually queued.
+    """
+
+    def __init__(self, num_pes: int) -> None:
+        self.at = [0.0] * num_pes
+
+    def finish(self, view: SchedulerView, job: int, task: int, pe: int) -> float:
+        """Planned finish of ``task`` on ``pe``: start when both the PE and the inputs are."""
+        now = view.now
+        start = max(now + data_wait(view, job, task, pe), self.at[pe], now)
+        return start + view.exec_time(job, task, pe)
+
+    def book(self, pe: int, finish: float) -> None:
+        """Record that ``pe`` is planned busy until ``finish``."""
+        self.at[pe] = finish
+
+
+def best_pe(scores: Sequence[tuple[float, int]]) -> tuple[float, int]:
+    """The ``(score, pe)`` with the least score, the lower PE index on ties."""
+    return min(scores)
+
+
+class _Stateless:
+    """Base of schedulers that keep nothing between runs."""
+
+    name = ""
+
+    def reset(self, view: SchedulerView, rng: np.random.Generator) -> None:
+        """Nothing to prepare."""
+
+
+# ---------------------------------------------------------------- HEFT_RT
+def mean_cost_order(view: SchedulerView, ready: list[Ready]) -> list[Ready]:
+    """Ready tasks in DS3 HEFT_RT order: decreasing mean execution time.
+
+    The sort is stable (ready order among equal ranks). DS3's virtual entry
+    node, whose rank equals the top rank and which comes after the ready
+    tasks, is swapped with the first task: with several tasks sharing the
+    top rank, the first of them moves behind the others.
+    """
+    ranked = sorted(ready, key=lambda jt: -view.profile(jt[0]).mean_cost[jt[1]])
+    if len(ranked) < 2:
+        return ranked
+    top = view.profile(ranked[0][0]).mean_cost[ranked[0][1]]
+    ties = 1
+    while ties < len(ranked) and view.profile(ranked[ties][0]).mean_cost[ranked[ties][1]] == top:
+        ties += 1
+    return [*ranked[1:ties], ranked[0], *ranked[ties:]]
+
+
+def fifo_entry_order(ready: list[Ready]) -> list[Ready]:
+    """Ready tasks in the order DS3's EFT-FIFO processes them.
+
+    The entry-node swap (see :func:`mean_cost_order`) on the unsorted ready
+    list moves the first ready task to the end.
+    """
+    return ready[1:] + ready[:1] if len(ready) > 1 else list(ready)
+
+
+class QueueEFT:
+    """Earliest-finish PE selection over the work already queued (HEFT's processor phase).
+
+    A PE's availability is the expected end of its running task plus its
+    queued work, all at mean execution times, plus what this decision has
+    placed there. With ``comm_aware`` a task also waits for its inputs to
+    arrive; without, it ignores them, as DS3's HEFT_RT and EFT-FIFO do.
+    """
+
+    def __init__(self, view: SchedulerView, comm_aware: bool) -> None:
+        self.view = view
+        self.comm_aware = comm_aware
+        self.extra: dict[int, float] = {}
+
+    def place(self, job: int, task: int) -> int:
+        """Choose the PE for ``task``, book it, and return it (-1: no live PE)."""
+        view, now = self.view, self.view.now
+        best, best_pe_ = math.inf, -1
+        for pe in view.eligible_pes(job, task):
+            free = view.available_at(pe) + self.extra.get(pe, 0.0)
+            start = max(free, now)
+            if self.comm_aware:
+                start = max(start, view.inputs_ready_at(job, task, pe))
+            finish = start + view.exec_time(job, task, pe)
+            if finish < best:
+                best, best_pe_ = finish, pe
+        if best_pe_ >= 0:
+            free = view.available_at(best_pe_) + self.extra.get(best_pe_, 0.0)
+            self.extra[best_pe_] = self.extra.get(best_pe_, 0.0) + (best - max(free, now))
+        return best_pe_
+
+
+class HeftRT(_Stateless):
+    """DS3's HEFT_RT: HEFT over the ready set, blind to input transfers.
+
+    Tasks in decreasing mean execution time (DS3's rank of an edgeless DAG),
+    each to the PE with the earliest finish given the work queued there.
+    Its plan fixes each PE's task order, so it wants in-order queues.
+    """
+
+    name = "heft-rt"
+    in_order_queues = True
+
+    def decide(self, view: SchedulerView) -> list[Assignment]:
+        """Place every ready task."""
+        return _place_in_order(view, mean_cost_order(view, list(view.ready)), comm_aware=False)
+
+
+class EftFifo(_Stateless):
+    """DeepSoCS as released: HEFT_RT's PE selection in ready-queue order."""
+
+    name = "eft-fifo"
+    in_order_queues = True
+
+    def decide(self, view: SchedulerView) -> list[Assignment]:
+        """Place every ready task."""
+        return _place_in_order(view, fifo_entry_order(list(view.ready)), comm_aware=False)
+
+
+def _place_in_order(view: SchedulerView, order: list[Ready], comm_aware: bool
+                    ) -> list[Assignment]:
+    planner = QueueEFT(view, comm_aware)
+    out = []
+    for job, task in order:
+        pe = planner.place(job, task)
+        if pe >= 0:
+            out.append(Assignment(job, task, pe))
+    return out
+
+
+def upward_ranks(profile: BoundProfile) -> list[float]:
+    """HEFT's upward rank of every task of a profile, from mean costs and mean transfers.
+
+    A transfer's mean cost is its volume over the platform's mean bandwidth
+    between distinct PEs (HEFT's convention: average the rates, then divide).
+    """
+    bandwidth = profile.platform.mean_bandwidth()
+    rank = [0.0] * profile.num_tasks
+    for task in reversed(_topological(profile)):
+        tail = max((volume / bandwidth + rank[succ] for succ, volume in profile.succs[task]),
+                   default=0.0)
+        rank[task] = profile.mean_cost[task] + tail
+    return rank
+
+
+def _topological(profile: BoundProfile) -> list[int]:
+    waiting = list(profile.num_preds)
+    order, stack = [], [t for t in range(profile.num_tasks) if waiting[t] == 0]
+    while stack:
+        task = stack.pop()
+        order.append(task)
+        for succ, _ in profile.succs[task]:
+            waiting[succ] -= 1
+            if waiting[succ] == 0:
+                stack.append(succ)
+    return order
+
+
+class HeftRTComm:
+    """Communication-aware runtime HEFT.
+
+    Ready tasks in decreasing upward rank over their job's whole DAG (mean
+    costs and mean transfers); each goes to the PE with the earliest finish
+    time once both the PE's queued work and the task's inputs are there.
+    Keeps the planned order on each PE (in-order queues).
+    """
+
+    name = "heft-rt-comm"
+    in_order_queues = True
+
+    def reset(self, view: SchedulerView, rng: np.random.Generator) -> None:
+        """Forget the rank tables of the previous run."""
+        self._ranks: dict[int, list[float]] = {}
+
+    def _rank(self, view: SchedulerView, job: int, task: int) -> float:
+        profile = view.profile(job)
+        table = self._ranks.get(id(profile))
+        if table is None:
+            table = self._ranks[id(profile)] = upward_ranks(profile)
+        return table[task]
+
+    def decide(self, view: SchedulerView) -> list[Assignment]:
+        """Place every ready task."""
+        order = sorted(view.ready, key=lambda jt: -self._rank(view, *jt))
+        return _place_in_order(view, order, comm_aware=True)
+
+
+# --------------------------------------------------------------- EFT / ETF
+class _Planned:
+    """Base of schedulers that track PE availability from their own plan."""
+
+    name = ""
+
+    def reset(self, view: SchedulerView, rng: np.random.Generator) -> None:
+        """Start with every PE free."""
+        self.plan = PlannedAvailability(view.platform.num_pes)
+
+
+class EarliestFinishTime(_Planned):
+    """DS3's EFT: each ready task, in ready order, to its earliest-finish PE.
+
+    Finish = now + execution time + max(time until the inputs arrive, time
+    until the PE's planned availability).
+    """
+
+    name = "eft"
+
+    def decide(self, view: SchedulerView) -> list[Assignment]:
+        """Place every ready task."""
+        out = []
+        for job, task in view.ready:
+            scores = [(self.plan.finish(view, job, task, pe), pe)
+                      for pe in view.eligible_pes(job, task)]
+            if scores:
+                finish, pe = best_pe(scores)
+                self.plan.book(pe, finish)
+                out.append(Assignment(job, task, pe))
+        return out
+
+
+class EarliestTaskFirst(_Planned):
+    """DS3's ETF: repeatedly place the ready task that can finish first.
+
+    Among all unplaced ready tasks and their PEs, the pair with the least
+    planned finish (first ready task, then lowest PE, on ties) is placed and
+    booked, until every ready task is placed; tasks are queued in that order.
+    """
+
+    name = "etf"
+
+    def decide(self, view: SchedulerView) -> list[Assignment]:
+        """Place every ready task."""
+        left = [jt for jt in view.ready if view.eligible_pes(*jt)]
+        out = []
+        while left:
+            best = (math.inf, -1, -1)
+            for index, (job, task) in enumerate(left):
+                for pe in view.eligible_pes(job, task):
+                    finish = self.plan.finish(view, job, task, pe)
+                    if finish < best[0]:
+                        best = (finish, index, pe)
+            finish, index, pe = best
+            job, task = left.pop(index)
+            self.plan.book(pe, finish)
+            out.append(Assignment(job, task, pe))
+        return out
+
+
+# ----------------------------------------------------- simple baselines
+class ShortestTaskFirst(_Stateless):
+    """STF: ready tasks in increasing best execution time, each on its fastest PE.
+
+    Ties in time keep ready order; among identical fastest PEs the one
+    expected to be free first wins (DS3 always takes the first one).
+    """
+
+    name = "stf"
+
+    def decide(self, view: SchedulerView) -> list[Assignment]:
+        """Place every ready task."""
+        def best_time(jt: Ready) -> float:
+            pes = view.fastest_pes(*jt)
+            return view.exec_time(jt[0], jt[1], pes[0]) if pes else math.inf
+
+        planned: dict[int, float] = {}
+        out = []
+        for job, task in sorted(view.ready, key=best_time):
+            pe = fastest_eligible(view, job, task, planned)
+            if pe >= 0:
+                planned[pe] = planned.get(pe, 0.0) + view.exec_time(job, task, pe)
+                out.append(Assignment(job, task, pe))
+        return out
+
+
+class RoundRobin:
+    """Each ready task to the next live eligible PE in cyclic order, blind to costs."""
+
+    name = "round-robin"
+
+    def reset(self, view: SchedulerView, rng: np.random.Generator) -> None:
+        """Start the cycle at PE 0."""
+        self._next = 0
+
+    def decide(self, view: SchedulerView) -> list[Assignment]:
+        """Place every ready task."""
+        num_pes = view.platform.num_pes
+        out = []
+        for job, task in view.ready:
+            eligible = set(view.eligible_pes(job, task))
+            for step in range(num_pes):
+                pe = (self._next + step) % num_pes
+                if pe in eligible:
+                    self._next = (pe + 1) % num_pes
+                    out.append(Assignment(job, task, pe))
+                    break
+        return out
+
+
+class RandomPE:
+    """Each ready task to a uniformly random live eligible PE (DS3's random).
+
+    Draws only from the generator given to :meth:`reset`, so a run is
+    reproducible from its seed.
+    """
+
+    name = "random"
+
+    def reset(self, view: SchedulerView, rng: np.random.Generator) -> None:
+        """Keep the run's generator."""
+        self._rng = rng
+
+    def decide(self, view: SchedulerView) -> list[Assignment]:
+        """Place every ready task."""
+        out = []
+        for job, task in view.ready:
+            pes = view.eligible_pes(job, task)
+            if pes:
+                out.append(Assignment(job, task, pes[int(self._rng.integers(len(pes)))]))
+        return out
+
+
+# ------------------------------------------------------------ energy aware
+class MinEnergy(_Stateless):
+    """Each ready task to the PE where it costs the least energy (active + transfers).
+
+    Ties go to the PE expected to be free first, then the lower index. Load
+    is ignored, so the cheapest PE may build a long queue: the point of the
+    baseline is the energy floor, not latency.
+    """
+
+    name = "min-energy"
+
+    def decide(self, view: SchedulerView) -> list[Assignment]:
+        """Place every ready task."""
+        planned: dict[int, float] = {}
+        out = []
+        for job, task in view.ready:
+            scores = [(task_energy(view, job, task, pe),
+                       view.available_at(pe) + planned.get(pe, 0.0), pe)
+                      for pe in view.eligible_pes(job, task)]
+            if scores:
+                pe = min(scores)[2]
+                planned[pe] = planned.get(pe, 0.0) + view.exec_time(job, task, pe)
+                out.append(Assignment(job, task, pe))
+        return out
+
+
+class _WeightedEft(_Planned):
+    """EFT with a score per PE that also weighs the task's energy there."""
+
+    def score(self, delay: float, energy: float, best_delay: float, best_energy: float
+              ) -> float:
+        """Lower is better; ``delay`` is finish minus now."""
+        raise NotImplementedError
+
+    def decide(self, view: SchedulerView) -> list[Assignment]:
+        """Place every ready task, in ready order."""
+        out = []
+        now = view.now
+        for job, task in view.ready:
+            pes = view.eligible_pes(job, task)
+            if not pes:
+                continue
+            finish = [self.plan.finish(view, job, task, pe) for pe in pes]
+            energy = [task_energy(view, job, task, pe) for pe in pes]
+            delay = [f - now for f in finish]
+            low_delay = max(min(delay), 1e-9)
+            low_energy = max(min(energy), 1e-12)
+            scores = [(self.score(d, e, low_delay, low_energy), pe)
+                      for d, e, pe in zip(delay, energy, pes, strict=True)]
+            _, pe = best_pe(scores)
+            self.plan.book(pe, finish[pes.index(pe)])
+            out.append(Assignment(job, task, pe))
+        return out
+
+
+class MinEDP(_WeightedEft):
+    """Each ready task to the PE minimising its energy x (finish - now), its own EDP."""
+
+    name = "min-edp"
+
+    def score(self, delay: float, energy: float, best_delay: float, best_energy: float
+              ) -> float:
+        """Energy times delay."""
+        return energy * delay
+
+
+class EftEnergy(_WeightedEft):
+    """EFT under an energy weight: minimise (1-w) delay/best delay + w energy/best energy.
+
+    Both terms are relative to the best PE for the task, so the weight means
+    the same on any platform: ``w = 0`` is EFT (with DS3's planned
+    availability), ``w = 1`` is minimum energy.
+
+    Args:
+        energy_weight: ``w`` in [0, 1] (default 0.5).
+    """
+
+    name = "eft-energy"
+
+    def __init__(self, energy_weight: float = 0.5) -> None:
+        if not 0.0 <= energy_weight <= 1.0:
+            raise ValueError(f"energy_weight must be in [0, 1], got {energy_weight}")
+        self.energy_weight = energy_weight
+
+    def score(self, delay: float, energy: float, best_delay: float, best_energy: float
+              ) -> float:
+        """Weighted sum of relative delay and relative energy."""
+        w = self.energy_weight
+        return (1.0 - w) * delay / best_delay + w * energy / best_energy
+
+
+RUNTIME_SCHEDULERS = (HeftRT, HeftRTComm, EftFifo, EarliestFinishTime, EarliestTaskFirst,
+                      ShortestTaskFirst, RoundRobin, RandomPE, MinEnergy, MinEDP, EftEnergy)
+"""Every scheduler class this module registers, by its ``name``."""
+
+for _cls in RUNTIME_SCHEDULERS:
+    register_scheduler(_cls.name, _cls)
