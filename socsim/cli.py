@@ -355,8 +355,8 @@ def cmd_workloads_show(args: argparse.Namespace, console: Console) -> int:
     tables = [("latency (us)", costs.latency), ("energy (uJ)", costs.energy)]
     dram = dag_draw.dram_energy_rows(bound)
     if dram:
-        tables.append(("DRAM streaming energy (uJ) of the cost model, not booked by the "
-                       "emulator", dram))
+        tables.append(("DRAM streaming energy (uJ) of the cost model, booked on top of "
+                       "active energy", dram))
     for title, values in tables:
         _print_type_table(console, title, profile.task_names, costs.type_names, values)
     return 0

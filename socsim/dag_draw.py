@@ -148,7 +148,7 @@ def dram_energy_rows(bound: BoundProfile) -> list[list[float]] | None:
     """Per task and PE type, the cost model's DRAM energy (uJ), if any task has some.
 
     Op-based tasks may carry it (``BoundProfile.dram_energy``); the emulator
-    does not book it, so it is shown apart from the energy table. ``inf``
+    books it on top of active energy; it is shown apart from the energy table. ``inf``
     where the type cannot run the task; ``None`` when there is none at all.
     """
     dram = getattr(bound, "dram_energy", None)  # absent on profiles without a cost model

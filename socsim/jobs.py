@@ -53,15 +53,26 @@ class Poisson:
     Attributes:
         mean_interarrival: Mean gap between arrivals (us).
         integer: Round gaps down to whole microseconds (DS3's ``int(Exp)``).
+        retry_when_full: What an arrival that finds the system full does.
+            ``None`` (default): it waits and is injected as soon as a job
+            leaves. A pause ``p`` (us): it is dropped and the generator tries
+            again after ``p`` plus a fresh gap, as DS3Gym's generator does
+            with ``p = 1`` (one clock tick), so that a freed slot stays empty
+            until the next try.
     """
 
     mean_interarrival: float
     integer: bool = False
+    retry_when_full: float | None = None
 
     def __post_init__(self) -> None:
         if not self.mean_interarrival > 0 or math.isinf(self.mean_interarrival):
             raise ValueError(f"mean_interarrival must be a positive number, "
                              f"got {self.mean_interarrival!r}")
+        if self.retry_when_full is not None and not (
+                self.retry_when_full > 0 and math.isfinite(self.retry_when_full)):
+            raise ValueError(f"retry_when_full must be None or a positive pause (us), "
+                             f"got {self.retry_when_full!r}")
 
     def first(self, rng: np.random.Generator) -> float | None:  # noqa: D102
         return 0.0
@@ -69,6 +80,16 @@ class Poisson:
     def after_injection(self, t: float, rng: np.random.Generator) -> float | None:  # noqa: D102
         gap = float(rng.exponential(self.mean_interarrival))
         return t + (float(int(gap)) if self.integer else gap)
+
+    def after_blocked(self, t: float, rng: np.random.Generator) -> float | None:
+        """Time of the next try after an arrival at ``t`` found the system full.
+
+        ``None`` when :attr:`retry_when_full` is ``None``: the arrival waits
+        for a free slot instead.
+        """
+        if self.retry_when_full is None:
+            return None
+        return self.after_injection(t + self.retry_when_full, rng)
 
     def profile_hint(self) -> str | None:  # noqa: D102
         return None
@@ -142,7 +163,16 @@ class Trace:
                               "check the path") from None
         entries: list[tuple[float, str | None]] = []
         if path.suffix.lower() == ".json":
-            for k, item in enumerate(json.loads(text)):
+            try:
+                items = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ConfigError(str(path), "<file>", f"is not valid JSON ({exc})",
+                                  "fix the syntax at the position given") from None
+            if not isinstance(items, list):
+                raise ConfigError(str(path), "<top level>",
+                                  f"expected a list, found {type(items).__name__}",
+                                  "write a list of times or of {\"time\": t, \"profile\": name}")
+            for k, item in enumerate(items):
                 if isinstance(item, dict):
                     if "time" not in item:
                         raise ConfigError(str(path), f"[{k}].time", "is missing",
@@ -255,6 +285,19 @@ class JobSource:
             return 0
         return min(int(np.searchsorted(self.cumulative, rng.random(), side="right")),
                    len(self.profiles) - 1)
+
+    def job_profile(self, index: int, rng: np.random.Generator) -> BoundProfile:
+        """The bound profile a new job of profile ``index`` runs with.
+
+        For a profile whose activity is drawn per job, the job draws its
+        activity from ``rng`` and gets the precomputed variant of that
+        activity level (:meth:`BoundProfile.variant_for`); other profiles
+        are returned as they are, without a draw.
+        """
+        profile = self.profiles[index]
+        if not profile.variants:
+            return profile
+        return profile.variant_for(profile.profile.activity.draw(rng))  # type: ignore[union-attr]
 
     def draw_noise(self, num_tasks: int, rng: np.random.Generator) -> list[float] | None:
         """Per-task standard normal draws for one job, or ``None`` without noise."""

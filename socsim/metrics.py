@@ -28,7 +28,7 @@ METRIC_DOCS = {
     "throughput": "completed jobs per second of simulated time",
     "energy_uj": "total energy: PE active + idle + data movement (uJ)",
     "energy_j": "total energy (J)",
-    "data_energy_uj": "data-movement energy (uJ)",
+    "data_energy_uj": "data-movement energy: transfers between PEs and DRAM weight streaming (uJ)",
     "avg_power_w": "energy over simulated time (W)",
     "edp": "energy x makespan (J s)",
     "utilisation": "mean PE busy fraction",

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from socsim.costmodel import PECostModel, read_pe_cost_model
 from socsim.fields import Fields, read_document
 
 TIMING_MODES = ("continuous", "ds3")
@@ -50,12 +51,17 @@ class PEType:
         opps: Operating points sorted by frequency, lowest first.
         reference_opp: Index of the operating point at which task costs are
             given; running at another point scales time by the frequency ratio.
+        cost_model: Throughputs, memory and overhead from which the costs of
+            op-based tasks are derived (:mod:`socsim.costmodel`), at the
+            reference operating point; ``None``: the type runs only tasks
+            with tabulated costs.
     """
 
     name: str
     kind: str
     opps: tuple[OperatingPoint, ...]
     reference_opp: int
+    cost_model: PECostModel | None = None
 
     @property
     def max_opp(self) -> int:
@@ -231,7 +237,8 @@ class _PlatformReader(Fields):
         for i, item in enumerate(items):
             where = f"pe_types[{i}]"
             item = self.mapping(item, where)
-            self.unknown_keys(item, {"name", "kind", "opps", "reference_mhz"}, where)
+            self.unknown_keys(item, {"name", "kind", "opps", "reference_mhz", "cost_model"},
+                              where)
             name = self.text(self.require(item, "name", where), f"{where}.name")
             if name in (t.name for t in types):
                 raise self.error(f"{where}.name", f"duplicates PE type '{name}'",
@@ -249,7 +256,10 @@ class _PlatformReader(Fields):
                     raise self.error(f"{where}.reference_mhz", f"{ref_mhz:g} MHz is not an OPP",
                                      f"use one of {[p.mhz for p in opps]}")
                 reference = matches[0]
-            types.append(PEType(name=name, kind=kind, opps=opps, reference_opp=reference))
+            model = (read_pe_cost_model(self, item["cost_model"], f"{where}.cost_model")
+                     if "cost_model" in item else None)
+            types.append(PEType(name=name, kind=kind, opps=opps, reference_opp=reference,
+                                cost_model=model))
         return types
 
     def _opps(self, items: Sequence[Any], where: str) -> tuple[OperatingPoint, ...]:

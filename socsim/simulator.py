@@ -43,6 +43,8 @@ from socsim.results import SimulationResult
 from socsim.scheduler import Scheduler, SchedulerView
 from socsim.workload import BoundProfile
 
+QUEUE_DISCIPLINES = ("fifo", "first-ready")
+
 # Event kinds double as priorities among events at the same instant.
 _FINISH, _RECOVER, _FAIL, _ARRIVE, _WAKE = range(5)
 
@@ -92,7 +94,7 @@ class Simulator:
         platform: The SoC.
         source: The jobs (profiles must be bound to ``platform``).
         seed: Seeds every random draw: arrivals, profile choice, noise,
-            faults and the scheduler's own stream, each from its own
+            faults, per-job activity and the scheduler's own stream, each from its own
             generator so that one does not shift another.
         horizon: Stop at this time (us); ``None`` runs until the source is
             exhausted and every job has left.
@@ -100,12 +102,18 @@ class Simulator:
         faults: PE failures and recoveries (default: none).
         keep_trace: Keep one :class:`TaskRecord` per execution.
         keep_jobs: Keep one :class:`JobRecord` per job.
+        queue_discipline: How a free PE picks from its queue. ``"fifo"``
+            (default): only the head may start, once its inputs are there.
+            ``"first-ready"``: the first queued task whose inputs are there
+            starts (DS3's executable list), unless the scheduler running
+            declares ``in_order_queues = True`` (its plan fixes each PE's
+            order, as DS3's HEFT_RT does with dynamic dependencies).
     """
 
     def __init__(self, platform: Platform, source: JobSource, *, seed: int = 0,
                  horizon: float | None = None, dvfs: DVFSPolicy | None = None,
                  faults: FaultModel | None = None, keep_trace: bool = False,
-                 keep_jobs: bool = False) -> None:
+                 keep_jobs: bool = False, queue_discipline: str = "fifo") -> None:
         for profile in source.profiles:
             if profile.platform is not platform:
                 raise ValueError(f"profile '{profile.name}' is bound to platform "
@@ -123,9 +131,14 @@ class Simulator:
         self.faults.validate(platform.num_pes)
         self.keep_trace = keep_trace
         self.keep_jobs = keep_jobs
-        streams = np.random.SeedSequence(seed).spawn(5)
+        if queue_discipline not in QUEUE_DISCIPLINES:
+            raise ValueError(f"queue_discipline must be one of {QUEUE_DISCIPLINES}, "
+                             f"got {queue_discipline!r}")
+        self.queue_discipline = queue_discipline
+        self._first_ready = queue_discipline == "first-ready"
+        streams = np.random.SeedSequence(seed).spawn(6)  # the 6th (activity) came last
         (self._arrival_rng, self._mix_rng, self._noise_rng, self._fault_rng,
-         self.scheduler_rng) = (np.random.default_rng(s) for s in streams)
+         self.scheduler_rng, self._activity_rng) = (np.random.default_rng(s) for s in streams)
         self._init_pes()
         self._init_state()
         self.view = SchedulerView(self)
@@ -237,6 +250,8 @@ class Simulator:
             The run's metrics, per-PE figures, and trace or job records if kept.
         """
         view = self.view
+        self._first_ready = (self.queue_discipline == "first-ready"
+                             and not getattr(scheduler, "in_order_queues", False))
         scheduler.reset(view, self.scheduler_rng)
         assign = self.assign
         decisions = 0
@@ -280,8 +295,10 @@ class Simulator:
                 return True
             else:
                 self._decision = False
-            if not events or (not self.jobs and not self._arrival_pending
-                              and not self._blocked):
+            # With a horizon, the events up to it (faults, tasks of failed jobs still
+            # running) still shape busy time and energy once the system is empty.
+            if not events or (horizon is None and not self.jobs
+                              and not self._arrival_pending and not self._blocked):
                 self._finish(self.now if horizon is None else horizon)
                 return False
             time = events[0][0]
@@ -357,6 +374,11 @@ class Simulator:
     def _on_arrival(self) -> None:
         cap = self.source.max_in_system
         if cap is not None and len(self.jobs) >= cap:
+            retry = getattr(self.source.arrivals, "after_blocked", None)
+            again = retry(self.now, self._arrival_rng) if retry is not None else None
+            if again is not None:  # the process tries again later (DS3's generator)
+                self._schedule_arrival(again)
+                return
             self._blocked += 1
             self._arrival_pending = False
             return
@@ -367,7 +389,7 @@ class Simulator:
 
     def _inject(self, time: float) -> None:
         source = self.source
-        profile = source.profiles[source.pick_profile(self._mix_rng)]
+        profile = source.job_profile(source.pick_profile(self._mix_rng), self._activity_rng)
         state = JobState(self.injected, profile, time,
                          source.draw_noise(profile.num_tasks, self._noise_rng))
         self.injected += 1
@@ -547,17 +569,23 @@ class Simulator:
                 self._decision = True  # the PE went idle
         if not queue:
             return
-        job, task = queue[0]
-        if job.waiting[task]:
-            return
         now = self.now
-        inputs_at = self._inputs_at(job, task, pe)
+        if self._first_ready and len(queue) > 1:
+            index, inputs_at = self._first_startable(pe)
+        else:
+            job, task = queue[0]
+            index, inputs_at = (-1, math.inf) if job.waiting[task] else (
+                0, self._inputs_at(job, task, pe))
         if inputs_at > now:
-            if self._pe_wake[pe] != inputs_at:
+            if inputs_at < math.inf and self._pe_wake[pe] != inputs_at:
                 self._pe_wake[pe] = inputs_at
                 self._push(inputs_at, _WAKE, pe, self._pe_epoch[pe])
             return
-        queue.popleft()
+        if index == 0:
+            job, task = queue.popleft()
+        else:
+            job, task = queue[index]
+            del queue[index]
         mu = job.profile.cost[task][self.platform.pe_type[pe]] * self.pe_slowdown[pe]
         duration = mu
         if job.noise is not None:
@@ -568,6 +596,36 @@ class Simulator:
         self.pe_energy[pe] += self.pe_idle_w[pe] * (now - self.pe_idle_since[pe])
         self.pe_running[pe] = (job, task, inputs_at, now, mu, self.pe_active_w[pe] * duration)
         self._push(now + duration, _FINISH, pe, self._pe_epoch[pe])
+        dram = job.profile.dram_energy[task][self.platform.pe_type[pe]]
+        if dram:  # weights streamed from DRAM by op-based tasks (cost model)
+            job.energy += dram
+            self.data_energy += dram
+
+    def _first_startable(self, pe: int) -> tuple[int, float]:
+        """First-ready discipline: the first queued task whose inputs are on ``pe`` now.
+
+        Returns its queue index and input time; if none can start now, ``-1``
+        and the earliest time a queued task's inputs will be there (``inf``
+        while every queued task still waits for a predecessor). Tasks of
+        failed jobs are dropped on the way.
+        """
+        queue, now = self.pe_queue[pe], self.now
+        if any(job.failed for job, _ in queue):
+            for job, task in [entry for entry in queue if entry[0].failed]:
+                queue.remove((job, task))
+                self.pe_backlog[pe] -= job.profile.cost[task][self.platform.pe_type[pe]] \
+                    * self.pe_slowdown[pe]
+            if not queue:
+                self._decision = True  # the PE went idle
+        earliest = math.inf
+        for index, (job, task) in enumerate(queue):
+            if job.waiting[task]:
+                continue
+            inputs_at = self._inputs_at(job, task, pe)
+            if inputs_at <= now:
+                return index, inputs_at
+            earliest = min(earliest, inputs_at)
+        return -1, earliest
 
     def _inputs_at(self, job: JobState, task: int, pe: int) -> float:
         """When the last input of ``task`` is on ``pe``; also books data-movement energy."""
