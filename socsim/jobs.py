@@ -266,6 +266,8 @@ class JobSource:
             raise ValueError(f"prefill must be between 0 and max_in_system, got {self.prefill}")
         if not (math.isfinite(self.noise_sigma) and self.noise_sigma >= 0):
             raise ValueError(f"noise_sigma must be >= 0, got {self.noise_sigma!r}")
+        if isinstance(self.arrivals, Trace) and self.max_jobs is None:
+            self.max_jobs = len(self.arrivals.entries)  # a trace is finite
         if isinstance(self.arrivals, Batch) and self.max_jobs is None:
             raise ValueError("a batch arrival needs max_jobs (how many jobs at t = 0)")
         self._by_name = {p.name: k for k, p in enumerate(self.profiles)}

@@ -184,11 +184,12 @@ class SchedulerView:
     def inputs_ready_at(self, job: int, task: int, pe: int) -> float:
         """When all inputs of a task would be on ``pe``, from finished predecessors.
 
-        Returns ``inf`` if a predecessor has not finished.
+        Returns ``inf`` if a predecessor has not finished; a task without
+        predecessors has its inputs from the job's arrival.
         """
         sim = self._sim
         state = sim.jobs[job]
-        ready = 0.0
+        ready = state.arrival
         for pred, volume in state.profile.preds[task]:
             if state.finish[pred] < 0:
                 return float("inf")

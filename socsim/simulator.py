@@ -297,6 +297,8 @@ class Simulator:
                 self._decision = False
             # With a horizon, the events up to it (faults, tasks of failed jobs still
             # running) still shape busy time and energy once the system is empty.
+            if not events and horizon is None and self.jobs:
+                raise SchedulingError(self._stall_message())
             if not events or (horizon is None and not self.jobs
                               and not self._arrival_pending and not self._blocked):
                 self._finish(self.now if horizon is None else horizon)
@@ -357,6 +359,15 @@ class Simulator:
     def all_alive(self) -> bool:
         """Whether every PE is up."""
         return self._down == 0
+
+    @property
+    def has_pending_events(self) -> bool:
+        """Whether an event (finish, arrival, wake-up, fault) is still to come.
+
+        Without one, nothing happens unless the scheduler places a task: a
+        step-by-step driver (the Gymnasium environments) must not wait then.
+        """
+        return bool(self._events)
 
     def fastest_pes(self, profile: BoundProfile) -> list[list[int]]:
         """Per task of ``profile``, the PEs with the least expected time (all PEs, live or not)."""
@@ -627,9 +638,28 @@ class Simulator:
             earliest = min(earliest, inputs_at)
         return -1, earliest
 
+    def _stall_message(self) -> str:
+        """Why the run cannot go on: jobs remain but nothing will ever happen."""
+        lines = []
+        for job in list(self.jobs.values())[:3]:
+            names = job.profile.profile.task_names
+            unplaced = [names[t] for t in range(job.profile.num_tasks)
+                        if job.task_pe[t] < 0 and job.finish[t] < 0]
+            queued = [f"{names[t]}@PE{job.task_pe[t]}" for t in range(job.profile.num_tasks)
+                      if job.task_pe[t] >= 0 and job.finish[t] < 0]
+            lines.append(f"job {job.id} ({job.profile.name}): unplaced {unplaced[:5]}, "
+                         f"queued {queued[:5]}")
+        return (f"the run is stuck at t={self.now:g} us: {len(self.jobs)} job(s) remain, no "
+                f"task runs and no event is pending. The scheduler left ready tasks unplaced, "
+                f"or a PE queue holds a task behind one that waits for it. "
+                + "; ".join(lines))
+
     def _inputs_at(self, job: JobState, task: int, pe: int) -> float:
-        """When the last input of ``task`` is on ``pe``; also books data-movement energy."""
-        inputs_at = 0.0
+        """When the last input of ``task`` is on ``pe``; also books data-movement energy.
+
+        A task without predecessors has its inputs from the job's arrival.
+        """
+        inputs_at = job.arrival
         links = self._links
         finish, task_pe = job.finish, job.task_pe
         moved = 0.0

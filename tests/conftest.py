@@ -1,0 +1,27 @@
+"""Shared pytest fixtures and the Hypothesis profile for the simulator tests."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from socsim.platform import Platform
+
+# Simulations are slow next to Hypothesis' defaults; examples are sized per test.
+settings.register_profile("socsim", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("socsim")
+
+
+@pytest.fixture
+def two_pe_platform() -> Platform:
+    """Two PE types (CPU at 1 W active / 0.1 W idle, ACC at 2 W / 0.2 W), one PE each."""
+    return Platform.from_dict({
+        "name": "two",
+        "pe_types": [
+            {"name": "CPU", "opps": [{"mhz": 1000, "active_w": 1.0, "idle_w": 0.1}]},
+            {"name": "ACC", "opps": [{"mhz": 500, "active_w": 2.0, "idle_w": 0.2}]},
+        ],
+        "clusters": [{"name": "cpu", "type": "CPU"}, {"name": "acc", "type": "ACC"}],
+        "interconnect": {"default_bandwidth": 4.0, "latency": 1.5},
+    })
