@@ -46,3 +46,19 @@ __all__ = [
     "load_platform",
     "load_profile",
 ]
+
+
+def _register_environments() -> None:
+    """Register the Gymnasium ids (``socsim/...``) when Gymnasium is installed."""
+    try:
+        from socsim.envs.registration import register_envs
+    except ModuleNotFoundError as exc:  # no gymnasium: the emulator works without it
+        # No gymnasium, or a source checkout used without installing (where the
+        # socsim.envs mapping of pyproject.toml does not apply).
+        if exc.name not in ("gymnasium", "socsim.envs", "socsim.envs.registration"):
+            raise
+        return
+    register_envs()
+
+
+_register_environments()

@@ -1,0 +1,366 @@
+"""The Gymnasium environment all three registered environments are made of.
+
+:class:`SchedulingEnv` turns an :class:`~socsim.envs.core.Engine` into a
+:class:`gymnasium.Env`: it defines the two action modes, the mask (one
+function, offered as :meth:`SchedulingEnv.action_masks`,
+``info["action_mask"]`` and ``obs["action_mask"]``), decision-to-decision
+stepping, the end-of-episode ``info`` and rendering. The registered
+environments (:mod:`.dag_schedule`, :mod:`.soc_stream`, :mod:`.deepsocs`)
+only choose defaults and document them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+
+from socsim.faults import FaultModel
+from socsim.jobs import ArrivalProcess
+
+from .baseline import BaselineCache, ratios
+from .core import PLACEMENTS, Engine, InvalidAction
+from .generator import InstanceGenerator, apply_overrides
+from .render import render_gantt, render_text
+from .rewards import RewardSpec
+from .spaces import GraphObservation, Limits, MaskedDiscrete, observation_space
+
+ACTION_MODES = ("order", "assign")
+INVALID_ACTION_POLICIES = ("raise", "noop")
+
+
+class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64]):
+    """Schedule DAG jobs on a heterogeneous SoC, one decision per step.
+
+    Subclasses set the defaults (class attributes) and the scenario
+    (:meth:`default_scenario`); see :class:`~socsim.envs.DAGScheduleEnv`
+    for the full manual.
+
+    Args:
+        scenario: A :class:`socsim.agents.scenario.Scenario` replacing the
+            environment's default one.
+        action_mode: ``"order"`` (pick a ready task; ``placement`` chooses
+            its PE) or ``"assign"`` (pick a (task, PE) pair, or wait).
+        placement: ``order`` mode's PE choice: ``"eft"`` (earliest finish
+            over live eligible PEs, inputs' arrival included) or
+            ``"eft-blind"`` (the same, blind to input transfers, as DS3's
+            HEFT_RT and the released DeepSoCS map tasks).
+        reward: ``"latency"``, ``"makespan"``, ``"energy"``, ``"edp"``, or a
+            mapping of them to weights.
+        time_scale: Microseconds per unit of time in features and rewards
+            (default: a typical job's work on its fastest PEs).
+        energy_scale: Microjoules per unit of energy rewards (default:
+            ``time_scale`` x the mean active power of the PEs).
+        max_jobs: Jobs the observation holds (default: from the scenario's cap).
+        max_nodes: Task slots (default: ``max_jobs`` x the largest job).
+        max_edges: Edge slots (default: ``max_jobs`` x the most edges of a job).
+        max_pes: PE rows (default: the platform's PE count).
+        arrivals: An arrival process object replacing ``arrival``/``interarrival``.
+        faults: A :class:`socsim.FaultModel` replacing ``fail``/``mtbf``/``mttr``.
+        baseline: Scheduler whose result on the same instance goes into
+            the final ``info`` (``"default"``: the environment's; ``None``: none).
+        in_order_queues: Start each PE's queued tasks in queue order even
+            under the ``first-ready`` queue discipline (default: in ``order``
+            mode, whose placement plans each PE's order as HEFT_RT does).
+        invalid_action: ``"raise"`` (default): a masked-out action raises
+            :class:`~socsim.envs.core.InvalidAction`; ``"noop"``: it changes
+            nothing, earns 0 and ``info["invalid_action"]`` says why.
+        render_mode: ``"ansi"``, ``"rgb_array"`` or ``"human"``.
+        keep_trace: Keep the task trace (implied by ``render_mode="rgb_array"``).
+        **scenario_fields: Fields of the scenario to change: ``platform``,
+            ``workload``, ``mix``, ``jobs``, ``horizon``, ``arrival``,
+            ``interarrival``, ``trace_file``, ``max_in_system``, ``prefill``,
+            ``retry_when_full``, ``noise``, ``dvfs``, ``fail``, ``mtbf``,
+            ``mttr``, ``queue_discipline``.
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "rgb_array", "human"],
+                                          "render_fps": 4}
+    #: Defaults of the concrete environment.
+    default_action_mode: ClassVar[str] = "order"
+    default_reward: ClassVar[str | Mapping[str, float]] = "latency"
+    default_baseline: ClassVar[str | None] = "heft-rt"
+
+    def __init__(self, *, scenario: Any = None, action_mode: str | None = None,
+                 placement: str = "eft", reward: str | Mapping[str, float] | None = None,
+                 time_scale: float | None = None, energy_scale: float | None = None,
+                 max_jobs: int | None = None, max_nodes: int | None = None,
+                 max_edges: int | None = None, max_pes: int | None = None,
+                 arrivals: ArrivalProcess | None = None, faults: FaultModel | None = None,
+                 baseline: str | None = "default", in_order_queues: bool | None = None,
+                 invalid_action: str = "raise", render_mode: str | None = None,
+                 keep_trace: bool = False, **scenario_fields: Any) -> None:
+        self.action_mode = action_mode or self.default_action_mode
+        if self.action_mode not in ACTION_MODES:
+            raise ValueError(f"action_mode must be one of {ACTION_MODES}, got {action_mode!r}")
+        if placement not in PLACEMENTS:
+            raise ValueError(f"placement must be one of {PLACEMENTS}, got {placement!r}")
+        if invalid_action not in INVALID_ACTION_POLICIES:
+            raise ValueError(f"invalid_action must be one of {INVALID_ACTION_POLICIES}, "
+                             f"got {invalid_action!r}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or "
+                             f"None, got {render_mode!r}")
+        self.render_mode = render_mode
+        self.placement = placement
+        self.invalid_action = invalid_action
+        self.in_order_queues = (self.action_mode == "order" if in_order_queues is None
+                                else in_order_queues)
+        scenario = apply_overrides(scenario if scenario is not None else self.default_scenario(),
+                                   scenario_fields)
+        self.generator = InstanceGenerator(scenario, arrivals=arrivals, faults=faults,
+                                           keep_trace=keep_trace or render_mode == "rgb_array")
+        self.limits = self._limits(max_jobs, max_nodes, max_edges, max_pes)
+        time_scale = time_scale or self.generator.typical_job_time()
+        if energy_scale is None:
+            probe = self.generator.simulator(0)
+            energy_scale = time_scale * float(np.mean(probe.pe_active_w)) or 1.0
+        self.time_scale, self.energy_scale = float(time_scale), float(energy_scale)
+        self.reward_spec = RewardSpec.parse(reward if reward is not None
+                                            else self.default_reward)
+        self.engine = Engine(self.generator, self.limits, self.reward_spec, self.time_scale,
+                             self.energy_scale)
+        baseline = self.default_baseline if baseline == "default" else baseline
+        self.baseline = BaselineCache(self.generator, baseline) if baseline else None
+
+        n, p = self.limits.max_nodes, self.limits.max_pes
+        size = n if self.action_mode == "order" else n * p + 1
+        self._mask = np.zeros(size, np.int8)
+        self._pairs = self._mask[:n * p].reshape(n, p) if self.action_mode == "assign" else None
+        self.wait_action: int | None = n * p if self.action_mode == "assign" else None
+        self.action_space = MaskedDiscrete(size, self._current_mask)
+        self.observation_space = observation_space(self.limits, size,
+                                                   len(self.generator.platform.types))
+        self._started = False
+
+    # ------------------------------------------------------------ defaults
+    @classmethod
+    def default_scenario(cls) -> Any:
+        """The scenario simulated unless the caller gives one."""
+        raise NotImplementedError
+
+    def _limits(self, max_jobs: int | None, max_nodes: int | None, max_edges: int | None,
+                max_pes: int | None) -> Limits:
+        profiles = self.generator.profiles()
+        jobs = max_jobs or self.generator.default_max_jobs()
+        nodes = max_nodes or jobs * max(p.num_tasks for p in profiles)
+        edges = max_edges or max(1, jobs * max(len(p.profile.edges) for p in profiles))
+        num_pes = self.generator.platform.num_pes
+        pes = max_pes or num_pes
+        for name, value in (("max_jobs", jobs), ("max_nodes", nodes), ("max_edges", edges),
+                            ("max_pes", pes)):
+            if value < 1:
+                raise ValueError(f"{name} must be >= 1, got {value}")
+        if pes < num_pes:
+            raise ValueError(f"platform '{self.generator.platform.name}' has {num_pes} PEs but "
+                             f"max_pes={pes}; raise max_pes to at least {num_pes}")
+        return Limits(jobs, nodes, edges, pes)
+
+    # ----------------------------------------------------------- Gymnasium
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
+              ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Start an episode and run the emulator to its first decision.
+
+        Args:
+            seed: Seeds ``self.np_random``, from which the simulator's seed is drawn.
+            options: ``{"sim_seed": int}`` to use that simulator seed instead;
+                ``{"in_order_queues": bool}`` to override the constructor's choice
+                (what a heuristic that declares ``in_order_queues`` needs).
+
+        Returns:
+            The first observation and ``info`` (``action_mask``, ``sim_time``, ``sim_seed``).
+        """
+        super().reset(seed=seed)
+        options = options or {}
+        sim_seed = int(self.np_random.integers(2**31 - 1))
+        if options.get("sim_seed") is not None:
+            sim_seed = int(options["sim_seed"])
+        in_order = bool(options.get("in_order_queues", self.in_order_queues))
+        self.engine.start(sim_seed, in_order_queues=in_order)
+        self._started = True
+        self._settle()  # the first step's reward counts from t = 0
+        info = self._info()
+        info["sim_seed"] = sim_seed
+        if self.render_mode == "human":
+            self.render()
+        return self._observation(), info
+
+    def step(self, action: int | np.integer) -> tuple[dict[str, np.ndarray], float, bool, bool,
+                                                      dict[str, Any]]:
+        """Apply one decision, then run the emulator until the next decision (or the end).
+
+        Raises:
+            InvalidAction: ``action`` is masked out (with ``invalid_action="raise"``).
+            RuntimeError: The episode is over or was never started.
+        """
+        engine = self.engine
+        if not self._started or not engine.running:
+            raise RuntimeError("the episode is over (or not started): call reset() first")
+        action = int(action)
+        problem = self._problem(action)
+        if problem:
+            if self.invalid_action == "raise":
+                raise InvalidAction(problem)
+            info = self._info()
+            info["invalid_action"] = problem
+            return self._observation(), 0.0, False, False, info
+        if self.action_mode == "order":
+            engine.place_eft(action, comm_aware=self.placement == "eft")
+        elif action == self.wait_action:
+            engine.advance()
+        else:
+            engine.place(*divmod(action, self.limits.max_pes))
+        self._settle()
+        over = not engine.running
+        reward = engine.tracker.collect(final=over)
+        info = self._info()
+        truncated = over and self._cut_by_horizon()
+        if over:
+            info.update(self._final_info())
+        if self.render_mode == "human":
+            self.render()
+        return self._observation(), float(reward), over and not truncated, truncated, info
+
+    def _cut_by_horizon(self) -> bool:
+        """Whether the horizon stopped the run with jobs in the system or still to come."""
+        sim = self.engine.sim
+        if sim.horizon is None:
+            return False
+        max_jobs = sim.source.max_jobs
+        return bool(sim.jobs) or max_jobs is None or sim.injected < max_jobs
+
+    def render(self) -> str | np.ndarray | None:
+        """``ansi``: a text summary; ``rgb_array``: the Gantt chart so far; ``human``: prints."""
+        if not self._started or self.render_mode is None:
+            return None
+        if self.render_mode == "rgb_array":
+            return render_gantt(self.engine.sim)
+        text = render_text(self.engine.sim, self.engine.tracker.episode_return)
+        if self.render_mode == "human":
+            print(text)
+            return None
+        return text
+
+    def close(self) -> None:
+        """Nothing to release (the emulator holds no external resources)."""
+
+    # --------------------------------------------------------------- masks
+    def action_masks(self) -> np.ndarray:
+        """The current action mask as booleans (the sb3-contrib ``MaskablePPO`` hook)."""
+        return self._mask.astype(bool)
+
+    def _current_mask(self) -> np.ndarray | None:
+        return self._mask if self._started else None
+
+    def _update_mask(self) -> bool:
+        """Recompute the mask; return whether some task can be placed now."""
+        engine = self.engine
+        obs, mask = engine.obs, self._mask
+        if self.action_mode == "order":
+            if engine.fault_prone:
+                live = (obs.eligible & engine.alive_row()).any(axis=1)
+                np.multiply(obs.ready, live, out=mask, casting="unsafe")
+                return bool(mask.any())
+            np.copyto(mask, obs.ready, casting="unsafe")
+            return bool(engine.sim.ready)
+        pairs = self._pairs
+        np.multiply(obs.ready[:, None], obs.eligible, out=pairs, casting="unsafe")
+        if engine.fault_prone:
+            pairs *= engine.alive_row()
+            placeable = bool(pairs.any())
+        else:
+            placeable = bool(engine.sim.ready)
+        mask[-1] = engine.can_wait()
+        return placeable
+
+    def _settle(self) -> None:
+        """Advance the emulator until some task can be placed, or the run ends."""
+        engine = self.engine
+        while not self._update_mask() and engine.running:
+            engine.advance()
+        if not engine.running:
+            self._mask.fill(0)
+
+    def _problem(self, action: int) -> str:
+        """Why ``action`` is invalid now (empty if it is valid)."""
+        size = self._mask.size
+        if 0 <= action < size and self._mask[action]:
+            return ""
+        valid = int(self._mask.sum())
+        hint = (f"{valid} of {size} actions are valid now (see env.action_masks() or "
+                f"info['action_mask'])")
+        if not 0 <= action < size:
+            return f"action {action} is out of range 0..{size - 1}; {hint}"
+        if action == self.wait_action:
+            return (f"action {action} (wait) is invalid: nothing would happen without a new "
+                    f"placement; {hint}")
+        if self.action_mode == "order":
+            return f"action {action} is invalid: {self.engine.why_invalid(action, None)}; {hint}"
+        slot, pe = divmod(action, self.limits.max_pes)
+        return (f"action {action} (slot {slot}, PE {pe}) is invalid: "
+                f"{self.engine.why_invalid(slot, pe)}; {hint}")
+
+    # ------------------------------------------------------- observation
+    def _observation(self) -> dict[str, np.ndarray]:
+        engine = self.engine
+        engine.obs.refresh(engine.sim)
+        return engine.obs.observation(self._mask)
+
+    def graph_observation(self) -> GraphObservation:
+        """The current state as a graph without padding (for custom graph agents)."""
+        engine = self.engine
+        engine.obs.refresh(engine.sim)
+        return engine.obs.graph(self._mask, engine.sim.platform.num_pes)
+
+    def _info(self) -> dict[str, Any]:
+        return {"action_mask": self._mask.copy(), "sim_time": self.engine.sim.now}
+
+    def _final_info(self) -> dict[str, Any]:
+        """Episode totals, the run's metrics and the baseline's on the same instance."""
+        engine = self.engine
+        metrics = dict(engine.result().metrics)
+        info: dict[str, Any] = {
+            "metrics": metrics,
+            "reward_totals": engine.tracker.totals(final=True),
+            "episode_return": engine.tracker.episode_return,
+        }
+        if self.baseline is not None:
+            theirs = self.baseline.metrics(engine.seed)
+            info["baseline"] = {"scheduler": self.baseline.scheduler, **theirs}
+            info["vs_baseline"] = ratios(metrics, theirs)
+        return info
+
+    # ------------------------------------------------------------ helpers
+    @property
+    def simulator(self) -> Any:
+        """The current episode's :class:`socsim.Simulator` (read it, do not drive it)."""
+        return self.engine.sim
+
+    @property
+    def decision_index(self) -> int:
+        """Decision points reached this episode; it changes exactly when the emulator advanced."""
+        return self.engine.decision_index
+
+    def action_for(self, job: int, task: int, pe: int | None = None) -> int:
+        """The action that picks ``task`` of job ``job`` (on ``pe`` in ``assign`` mode).
+
+        Raises:
+            ValueError: The job is not in the system, or ``pe`` is missing in
+                ``assign`` mode.
+        """
+        try:
+            slot = self.engine.slot_of(job, task)
+        except KeyError:
+            raise ValueError(f"job {job} is not in the system") from None
+        if self.action_mode == "order":
+            return slot
+        if pe is None:
+            raise ValueError("assign mode needs a PE: action_for(job, task, pe)")
+        return slot * self.limits.max_pes + pe
+
+    def __repr__(self) -> str:
+        scenario = self.generator.scenario
+        return (f"{type(self).__name__}({scenario.describe()}; action_mode={self.action_mode!r}, "
+                f"max_nodes={self.limits.max_nodes}, max_pes={self.limits.max_pes})")

@@ -1,0 +1,242 @@
+"""The machinery every environment shares: one episode's emulator, observation and reward.
+
+An :class:`Engine` owns the :class:`socsim.Simulator` of the current
+episode, the :class:`~socsim.envs.spaces.ObservationBuilder` that mirrors it
+in fixed-shape arrays and the :class:`~socsim.envs.rewards.RewardTracker`.
+Environments decide what an action means; the engine places tasks,
+advances the emulator to its next decision point and keeps the arrays in
+step with it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from socsim.errors import SchedulingError
+from socsim.results import SimulationResult
+from socsim.simulator import JobState
+
+from .generator import InstanceGenerator
+from .rewards import RewardSpec, RewardTracker
+from .spaces import Limits, ObservationBuilder
+
+#: How ``order`` mode chooses the PE of the task picked (see :meth:`Engine.place_eft`).
+PLACEMENTS = ("eft", "eft-blind")
+
+
+class InvalidAction(ValueError):  # noqa: N818  (the name Gymnasium users look for)
+    """An action the current action mask rules out."""
+
+
+class Engine:
+    """One environment's emulator, observation arrays and reward accounting.
+
+    Args:
+        generator: Builds the simulator of each episode.
+        limits: Observation array sizes.
+        reward: The reward components and weights.
+        time_scale: Microseconds per unit of time features and rewards.
+        energy_scale: Microjoules per unit of energy rewards.
+
+    Attributes:
+        sim: The current episode's simulator.
+        obs: The observation arrays.
+        tracker: The reward accounting.
+        running: Whether the episode's run is still going.
+        decision_index: Number of decision points reached this episode; it
+            changes exactly when the emulator has advanced.
+    """
+
+    def __init__(self, generator: InstanceGenerator, limits: Limits, reward: RewardSpec,
+                 time_scale: float, energy_scale: float) -> None:
+        self.generator = generator
+        self.limits = limits
+        self.obs = ObservationBuilder(limits, time_scale, generator.horizon)
+        self.tracker = RewardTracker(reward, time_scale, energy_scale)
+        self.fault_prone = generator.fault_prone
+        self.running = False
+        self.decision_index = 0
+        self.seed = 0
+        self._result: SimulationResult | None = None
+        self._gap: list[float] = []
+        self._transfers: dict[tuple[int, int, float], float] = {}
+
+    # --------------------------------------------------------------- episode
+    def start(self, seed: int, *, in_order_queues: bool = False) -> None:
+        """Start an episode with simulator seed ``seed`` and run to its first decision point."""
+        self.seed = seed
+        self.sim = self.generator.simulator(seed, in_order_queues=in_order_queues)
+        self.obs.reset(self.sim)
+        self.tracker.reset(self.sim)
+        self._result = None
+        self._counts = (-1, -1)
+        self._tasks_done = -1
+        self._gap = [0.0] * self.sim.platform.num_pes
+        self.decision_index = 0
+        self.running = True
+        self.advance()
+
+    def advance(self) -> bool:
+        """Run the emulator to its next decision point and update the arrays.
+
+        Returns:
+            Whether the run goes on (``False``: it is over).
+        """
+        if not self.running:
+            return False
+        try:
+            self.running = self.sim.advance()
+        except SchedulingError:
+            # Waiting met only stale events and time cannot move on; ready tasks are
+            # left, so this is a decision point where waiting is no longer allowed.
+            if not self.sim.ready:
+                raise
+        if self.running:
+            self.decision_index += 1
+            self._gap = [0.0] * len(self._gap)  # a new decision point: no idle gaps planned
+        self._sync()
+        return self.running
+
+    def result(self) -> SimulationResult:
+        """The finished run's result (cached)."""
+        if self._result is None:
+            self._result = self.sim.result("env")
+        return self._result
+
+    # ---------------------------------------------------------------- placing
+    def task_at(self, slot: int) -> tuple[JobState, int] | None:
+        """The job and task in node slot ``slot``, or ``None`` for an empty slot."""
+        job = self.obs.slot_job[slot]
+        if job is None:
+            return None
+        return job.state, slot - job.node0
+
+    def slot_of(self, job: int, task: int) -> int:
+        """The node slot of ``task`` of job ``job`` (``KeyError`` if the job is not present)."""
+        return self.obs.jobs[job].node0 + task
+
+    def place(self, slot: int, pe: int) -> None:
+        """Queue the task in ``slot`` on ``pe`` (no validity check beyond the simulator's)."""
+        state, task = self.task_at(slot)  # type: ignore[misc]
+        self.sim.assign(state.id, task, pe)
+        self.obs.mark_placed(slot, pe)
+
+    def place_eft(self, slot: int, comm_aware: bool = True) -> int:
+        """Queue the task in ``slot`` on the live eligible PE where it finishes first.
+
+        A PE is free after its running task and queued work (expected times)
+        plus, within one decision point, the idle time that earlier
+        placements of this decision leave waiting for their inputs; with
+        ``comm_aware`` the task also waits for its own inputs. Ties go to
+        the lower PE index. This is exactly the PE choice of the runtime
+        heuristics ``heft-rt-comm`` (``comm_aware``) and ``heft-rt`` /
+        ``eft-fifo`` (not), so ordering tasks as they do reproduces them.
+
+        Returns:
+            The PE chosen, or -1 if no live PE can run the task.
+        """
+        sim = self.sim
+        state, task = self.task_at(slot)  # type: ignore[misc]
+        now = sim.now
+        row = state.profile.cost[task]
+        preds = state.profile.preds[task] if comm_aware else ()
+        finish, task_pe = state.finish, state.task_pe
+        pe_type = sim.platform.pe_type
+        alive, end, backlog = sim.pe_alive, sim.pe_expected_end, sim.pe_backlog
+        slowdown, gap = sim.pe_slowdown, self._gap
+        best, best_pe, best_wait = math.inf, -1, 0.0
+        for pe in state.profile.eligible_pes[task]:
+            if not alive[pe]:
+                continue
+            free = ((end[pe] if end[pe] > now else now) + backlog[pe]) + gap[pe]
+            floor = free if free > now else now
+            start = floor
+            for pred, volume in preds:  # when the inputs are on ``pe``
+                at = finish[pred] + self._transfer(task_pe[pred], pe, volume)
+                if at > start:
+                    start = at
+            done = start + row[pe_type[pe]] * slowdown[pe]
+            if done < best:
+                best, best_pe, best_wait = done, pe, start - floor
+        if best_pe >= 0:
+            gap[best_pe] += best_wait
+            sim.assign(state.id, task, best_pe)
+            self.obs.mark_placed(slot, best_pe)
+        return best_pe
+
+    def _transfer(self, src: int, dst: int, volume: float) -> float:
+        """The platform's transfer time, memoised (the same numbers, fewer calls)."""
+        key = (src, dst, volume)
+        time = self._transfers.get(key)
+        if time is None:
+            time = self._transfers[key] = self.generator.platform.transfer_time(src, dst, volume)
+        return time
+
+    def can_wait(self) -> bool:
+        """Whether time would move on without a new placement (something runs, is queued or due)."""
+        sim = self.sim
+        return self.running and (sim.has_pending_events or any(sim.pe_queue))
+
+    def alive_row(self) -> np.ndarray:
+        """``(max_pes,)`` int8: 1 for live PEs."""
+        row = np.zeros(self.limits.max_pes, np.int8)
+        row[:self.sim.platform.num_pes] = self.sim.pe_alive
+        return row
+
+    def idle_row(self) -> np.ndarray:
+        """``(max_pes,)`` int8: 1 for PEs that are up, run nothing and have an empty queue."""
+        sim = self.sim
+        row = np.zeros(self.limits.max_pes, np.int8)
+        row[:sim.platform.num_pes] = [a and r is None and not q for a, r, q in
+                                      zip(sim.pe_alive, sim.pe_running, sim.pe_queue,
+                                          strict=True)]
+        return row
+
+    def why_invalid(self, slot: int, pe: int | None) -> str:
+        """Why placing the task in ``slot`` (on ``pe``, if given) is not allowed now."""
+        found = self.task_at(slot) if 0 <= slot < self.limits.max_nodes else None
+        if found is None:
+            return f"node slot {slot} holds no task"
+        state, task = found
+        name = f"task {state.profile.profile.task_names[task]} of job {state.id}"
+        if state.finish[task] >= 0:
+            return f"{name} is finished"
+        if state.task_pe[task] >= 0:
+            return f"{name} is already placed on PE {state.task_pe[task]}"
+        if state.waiting[task]:
+            return f"{name} is not ready: {state.waiting[task]} predecessor(s) not finished"
+        pes = state.profile.eligible_pes[task]
+        if pe is not None:
+            if pe >= self.sim.platform.num_pes:
+                return f"PE {pe} does not exist (the platform has {self.sim.platform.num_pes})"
+            if pe not in pes:
+                return f"PE {pe} cannot run {name} (eligible PEs: {pes})"
+            if not self.sim.pe_alive[pe]:
+                return f"PE {pe} is down"
+            return f"PE {pe} is not idle"
+        return f"no live PE can run {name}"
+
+    # ---------------------------------------------------------------- internals
+    def _sync(self) -> None:
+        """Bring the observation arrays in line with the simulator after it advanced."""
+        sim, obs = self.sim, self.obs
+        jobs = sim.jobs
+        counts = (sim.injected, sim.completed + sim.failed)
+        if counts != self._counts:
+            self._counts = counts
+            for job_id in [j for j in obs.jobs if j not in jobs]:
+                obs.remove_job(job_id)
+            for job_id, state in jobs.items():
+                if job_id not in obs.jobs:
+                    obs.add_job(state)
+        if self.fault_prone:  # a failure may return placed tasks without a finish
+            for job in obs.jobs.values():
+                obs.rescan(job)
+        elif sim.tasks_done != self._tasks_done:
+            self._tasks_done = sim.tasks_done
+            for job in obs.jobs.values():
+                if job.state.remaining != job.remaining:
+                    obs.update(job)
+

@@ -1,0 +1,570 @@
+"""Observations: fixed-shape arrays kept up to date incrementally, and a compact graph view.
+
+Each job in the system owns a contiguous range of node slots (one per task)
+and of edge slots (one per DAG edge), in arrival order. A job's static rows
+(costs, ranks, edges) are copied in once from per-profile tables when it
+arrives; afterwards only the rows of a job whose tasks finished are
+rescanned, and per-PE and global features are refreshed from the
+simulator's plain lists. When a new job does not fit after the last used
+slot, the live jobs are packed to the front (rare; their slot numbers, and
+so the actions that name them, change only then, before the agent sees the
+observation).
+
+The default observation is a flat, single-level :class:`gymnasium.spaces.Dict`
+of fixed-shape arrays, which Stable-Baselines3 and vector environments
+accept. :class:`GraphObservation` is the same state without padding, for
+custom graph agents.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from gymnasium import spaces
+
+from socsim.workload import BoundProfile
+
+if TYPE_CHECKING:
+    from socsim.simulator import JobState, Simulator
+
+#: Columns of ``node_features``. Times are in units of the environment's ``time_scale``.
+NODE_FEATURES = (
+    "ready",           # 1: predecessors done, not placed (pickable)
+    "placed",          # 1: queued on or running on a PE
+    "done",            # 1: finished
+    "waiting_inputs",  # fraction of predecessors not finished yet
+    "mean_time",       # mean expected execution time over eligible PEs
+    "min_time",        # least expected execution time
+    "upward_rank",     # HEFT upward rank (mean costs and mean transfers)
+    "job_age",         # time since the job arrived
+    "job_remaining",   # fraction of the job's tasks not finished
+)
+#: Columns of ``pe_features``.
+PE_FEATURES = (
+    "alive",           # 1: up
+    "idle",            # 1: up, running nothing, empty queue
+    "busy",            # 1: running a task
+    "queue_length",    # tasks queued, not counting the running one
+    "time_to_free",    # expected time until its running and queued work is done
+    "active_power",    # active power over the platform's highest active power
+)
+#: Entries of ``global_features``.
+GLOBAL_FEATURES = (
+    "time",            # simulated time over the time scale
+    "horizon_fraction",  # simulated time over the horizon (0 without a horizon)
+    "jobs",            # jobs in the system over max_jobs
+    "ready_tasks",     # ready unplaced tasks over max_nodes
+    "idle_pes",        # idle PEs over the number of PEs
+)
+#: Columns of ``edge_features``.
+EDGE_FEATURES = ("transfer_time",)  # volume over the mean bandwidth, over the time scale
+
+
+class ObservationLimitError(ValueError):
+    """A scenario needs more room than an observation limit allows."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Sizes of the padded observation arrays (constructor arguments of every env).
+
+    Attributes:
+        max_jobs: Jobs in the system at once.
+        max_nodes: Task slots (tasks of all jobs in the system).
+        max_edges: Edge slots (DAG edges of all jobs in the system).
+        max_pes: PE rows (at least the platform's PE count).
+    """
+
+    max_jobs: int
+    max_nodes: int
+    max_edges: int
+    max_pes: int
+
+
+def observation_space(limits: Limits, action_size: int, num_types: int = 1) -> spaces.Dict:
+    """The flat ``Dict`` observation space of the Gymnasium environments.
+
+    Args:
+        limits: Array sizes.
+        action_size: Length of the ``action_mask`` entry.
+        num_types: PE types of the platform (bounds ``pe_type``).
+    """
+    n, e, p = limits.max_nodes, limits.max_edges, limits.max_pes
+    inf = np.float32(np.inf)
+    return spaces.Dict({
+        "node_features": spaces.Box(-inf, inf, (n, len(NODE_FEATURES)), np.float32),
+        "node_pe_time": spaces.Box(-1.0, inf, (n, p), np.float32),
+        "node_pe": spaces.Box(-1, p - 1, (n,), np.int64),
+        "node_job": spaces.Box(-1, limits.max_jobs - 1, (n,), np.int64),
+        "node_mask": spaces.MultiBinary(n),
+        "edge_index": spaces.Box(0, max(n - 1, 0), (2, e), np.int64),
+        "edge_features": spaces.Box(-inf, inf, (e, len(EDGE_FEATURES)), np.float32),
+        "edge_mask": spaces.MultiBinary(e),
+        "pe_features": spaces.Box(-inf, inf, (p, len(PE_FEATURES)), np.float32),
+        "pe_type": spaces.Box(-1, max(num_types, 1) - 1, (p,), np.int64),
+        "pe_mask": spaces.MultiBinary(p),
+        "global_features": spaces.Box(-inf, inf, (len(GLOBAL_FEATURES),), np.float32),
+        "action_mask": spaces.MultiBinary(action_size),
+    })
+
+
+@dataclass(frozen=True)
+class GraphObservation:
+    """The state as a graph without padding, for custom (torch) graph agents.
+
+    Node ``i`` is the task in slot ``node_slot[i]`` of the padded
+    observation: in ``order`` mode the action that picks it is
+    ``node_slot[i]``; in ``assign`` mode placing it on PE ``p`` is
+    ``node_slot[i] * max_pes + p``.
+
+    Attributes:
+        node_features: ``(n, len(NODE_FEATURES))`` float32.
+        node_pe_time: ``(n, num_pes)`` expected time on each PE (-1: cannot run).
+        node_pe: ``(n,)`` PE a task is placed on or ran on (-1: none).
+        node_slot: ``(n,)`` slot of each node in the padded arrays.
+        node_job: ``(n,)`` index of each node's job in ``job_ids``.
+        job_ids: ``(k,)`` emulator job ids, in arrival order.
+        task_ids: ``(n,)`` task index of each node within its job.
+        edge_index: ``(2, m)`` parent and child node of each edge (node indices).
+        edge_features: ``(m, len(EDGE_FEATURES))`` float32.
+        pe_features: ``(num_pes, len(PE_FEATURES))`` float32.
+        pe_type: ``(num_pes,)`` PE type index.
+        global_features: ``(len(GLOBAL_FEATURES),)`` float32.
+        action_mask: The environment's action mask (int8).
+    """
+
+    node_features: np.ndarray
+    node_pe_time: np.ndarray
+    node_pe: np.ndarray
+    node_slot: np.ndarray
+    node_job: np.ndarray
+    job_ids: np.ndarray
+    task_ids: np.ndarray
+    edge_index: np.ndarray
+    edge_features: np.ndarray
+    pe_features: np.ndarray
+    pe_type: np.ndarray
+    global_features: np.ndarray
+    action_mask: np.ndarray
+
+
+class _ProfileTables:
+    """Static per-task rows of one bound profile, scaled, for one set of PE slowdowns."""
+
+    __slots__ = ("edge_features", "edges", "eligible", "inv_preds_list", "m", "n", "pe_time",
+                 "profile", "static")
+
+    def __init__(self, profile: BoundProfile, slowdown: list[float], max_pes: int,
+                 inv_scale: float) -> None:
+        platform = profile.platform
+        n = profile.num_tasks
+        self.profile = profile  # keeps the id used as cache key alive
+        self.n = n
+        pe_type = platform.pe_type
+        times = np.full((n, max_pes), math.inf)
+        for task, row in enumerate(profile.cost):
+            for pe in profile.eligible_pes[task]:
+                times[task, pe] = row[pe_type[pe]] * slowdown[pe]
+        finite = np.isfinite(times)
+        self.eligible = finite.astype(np.int8)
+        self.pe_time = np.where(finite, times * inv_scale, -1.0).astype(np.float32)
+        counts = finite.sum(axis=1)
+        mean = np.where(finite, times, 0.0).sum(axis=1) / counts
+        self.static = np.stack([mean * inv_scale, times.min(axis=1) * inv_scale,
+                                np.asarray(_upward_ranks(profile)) * inv_scale],
+                               axis=1).astype(np.float32)
+        self.inv_preds_list = [1.0 / k if k else 0.0 for k in profile.num_preds]
+        edges = profile.profile.edges
+        self.m = len(edges)
+        self.edges = np.array([[s for s, _, _ in edges], [d for _, d, _ in edges]],
+                              dtype=np.int64).reshape(2, self.m)
+        bandwidth = platform.mean_bandwidth()
+        self.edge_features = np.array(
+            [[v / bandwidth * inv_scale if math.isfinite(bandwidth) else 0.0]
+             for _, _, v in edges], dtype=np.float32).reshape(self.m, 1)
+
+
+def _upward_ranks(profile: BoundProfile) -> list[float]:
+    """HEFT's upward rank of each task: mean cost plus the longest mean path to an exit."""
+    bandwidth = profile.platform.mean_bandwidth()
+    waiting = [len(s) for s in profile.succs]
+    stack = [t for t in range(profile.num_tasks) if not waiting[t]]
+    rank = [0.0] * profile.num_tasks
+    while stack:  # exits first, then tasks whose successors all have a rank
+        task = stack.pop()
+        rank[task] = profile.mean_cost[task] + max(
+            ((v / bandwidth if math.isfinite(bandwidth) else 0.0) + rank[s]
+             for s, v in profile.succs[task]), default=0.0)
+        for pred, _ in profile.preds[task]:
+            waiting[pred] -= 1
+            if not waiting[pred]:
+                stack.append(pred)
+    return rank
+
+
+class JobSlots:
+    """Where one job in the system sits in the padded arrays.
+
+    Attributes:
+        state: The simulator's job state (read only).
+        index: Job slot (``node_job`` value), 0..max_jobs-1.
+        node0: First node slot; task ``t`` is slot ``node0 + t``.
+        n: Number of tasks.
+        edge0: First edge slot.
+        m: Number of edges.
+        remaining: The job's unfinished task count when last scanned.
+        tables: The profile's static rows.
+        inflight: Tasks placed through the builder and not seen finished yet.
+    """
+
+    __slots__ = ("edge0", "index", "inflight", "m", "n", "node0", "remaining", "state",
+                 "tables")
+
+    def __init__(self, state: JobState, index: int, tables: _ProfileTables) -> None:
+        self.state = state
+        self.index = index
+        self.tables = tables
+        self.n = tables.n
+        self.m = tables.m
+        self.node0 = 0
+        self.edge0 = 0
+        self.remaining = -1
+        self.inflight: list[int] = []
+
+
+class ObservationBuilder:
+    """The padded observation arrays of one environment, updated in place.
+
+    Args:
+        limits: Array sizes.
+        time_scale: Microseconds per unit of every time feature.
+        horizon: The run's horizon (us), for ``horizon_fraction``, or ``None``.
+
+    Attributes:
+        ready: ``(max_nodes,)`` float32 view of ``node_features[:, 0]``: 1 where the
+            slot's task is ready and unplaced.
+        eligible: ``(max_nodes, max_pes)`` int8, 1 where the slot's task can run on the PE.
+        slot_job: Per node slot, its :class:`JobSlots` or ``None``.
+        jobs: Job id to :class:`JobSlots`, in arrival order.
+    """
+
+    def __init__(self, limits: Limits, time_scale: float, horizon: float | None) -> None:
+        self.limits = limits
+        n, e, p = limits.max_nodes, limits.max_edges, limits.max_pes
+        self.inv_scale = 1.0 / time_scale
+        self.horizon = horizon
+        self.node_features = np.zeros((n, len(NODE_FEATURES)), np.float32)
+        self.node_pe_time = np.full((n, p), -1.0, np.float32)
+        self.node_pe = np.full(n, -1, np.int64)
+        self.node_job = np.full(n, -1, np.int64)
+        self.node_mask = np.zeros(n, np.int8)
+        self.edge_index = np.zeros((2, e), np.int64)
+        self.edge_features = np.zeros((e, len(EDGE_FEATURES)), np.float32)
+        self.edge_mask = np.zeros(e, np.int8)
+        self.pe_features = np.zeros((p, len(PE_FEATURES)), np.float32)
+        self.pe_type = np.full(p, -1, np.int64)
+        self.pe_mask = np.zeros(p, np.int8)
+        self.global_features = np.zeros(len(GLOBAL_FEATURES), np.float32)
+        self.ready = self.node_features[:, 0]  # a view: 1.0 where ready and unplaced
+        self.eligible = np.zeros((n, p), np.int8)
+        self._arrival = np.zeros(n, np.float32)  # arrival time over the time scale
+        self.slot_job: list[JobSlots | None] = [None] * n
+        self.jobs: dict[int, JobSlots] = {}
+        self._free_index = list(range(limits.max_jobs))
+        self._node_top = 0
+        self._edge_top = 0
+        self._tables: dict[int, _ProfileTables] = {}
+        self._slowdown: list[float] = []
+        self._age_time = -1.0
+        self._arrays = (
+            ("node_features", self.node_features), ("node_pe_time", self.node_pe_time),
+            ("node_pe", self.node_pe), ("node_job", self.node_job),
+            ("node_mask", self.node_mask), ("edge_index", self.edge_index),
+            ("edge_features", self.edge_features), ("edge_mask", self.edge_mask),
+            ("pe_features", self.pe_features), ("pe_type", self.pe_type),
+            ("pe_mask", self.pe_mask), ("global_features", self.global_features))
+
+    # --------------------------------------------------------------- episode
+    def reset(self, sim: Simulator) -> None:
+        """Clear every array and describe ``sim``'s PEs; no job is present yet."""
+        platform = sim.platform
+        num_pes = platform.num_pes
+        if num_pes > self.limits.max_pes:
+            raise ObservationLimitError(
+                f"platform '{platform.name}' has {num_pes} PEs but max_pes={self.limits.max_pes}; "
+                f"raise max_pes to at least {num_pes}")
+        if sim.pe_slowdown != self._slowdown:  # another DVFS setting: tables change
+            self._tables.clear()
+            self._slowdown = list(sim.pe_slowdown)
+        self._clear_nodes(0, self.limits.max_nodes)
+        self._clear_edges(0, self.limits.max_edges)
+        self.jobs.clear()
+        self._free_index = list(range(self.limits.max_jobs))
+        self._node_top = self._edge_top = 0
+        self._age_time = -1.0
+        self.pe_features.fill(0.0)
+        self.pe_type.fill(-1)
+        self.pe_mask.fill(0)
+        self.pe_type[:num_pes] = platform.pe_type
+        self.pe_mask[:num_pes] = 1
+        top = max(sim.pe_active_w) or 1.0
+        self.pe_features[:num_pes, 5] = [w / top for w in sim.pe_active_w]
+        self.global_features.fill(0.0)
+
+    def tables(self, profile: BoundProfile) -> _ProfileTables:
+        """The static rows of ``profile`` (built on first use)."""
+        tables = self._tables.get(id(profile))
+        if tables is None:
+            tables = _ProfileTables(profile, self._slowdown, self.limits.max_pes,
+                                    self.inv_scale)
+            self._tables[id(profile)] = tables
+        return tables
+
+    # ------------------------------------------------------------------ jobs
+    def add_job(self, state: JobState) -> JobSlots:
+        """Give a newly arrived job its slots and write its rows.
+
+        Raises:
+            ObservationLimitError: The job does not fit; the message names the limit to raise.
+        """
+        limits = self.limits
+        if not self._free_index:
+            raise ObservationLimitError(
+                f"more than max_jobs={limits.max_jobs} jobs are in the system; raise max_jobs "
+                "(or cap the jobs in the system with max_in_system)")
+        tables = self.tables(state.profile)
+        self._check_fits(state.profile, tables)
+        if (self._node_top + tables.n > limits.max_nodes
+                or self._edge_top + tables.m > limits.max_edges):
+            self._compact()
+        used_nodes = sum(job.n for job in self.jobs.values()) + tables.n
+        used_edges = sum(job.m for job in self.jobs.values()) + tables.m
+        if used_nodes > limits.max_nodes:
+            raise ObservationLimitError(
+                f"the jobs in the system need {used_nodes} task slots but max_nodes="
+                f"{limits.max_nodes}; raise max_nodes (or lower max_in_system)")
+        if used_edges > limits.max_edges:
+            raise ObservationLimitError(
+                f"the jobs in the system need {used_edges} edge slots but max_edges="
+                f"{limits.max_edges}; raise max_edges (or lower max_in_system)")
+        job = JobSlots(state, heapq.heappop(self._free_index), tables)
+        self._place(job)
+        self.jobs[state.id] = job
+        return job
+
+    def remove_job(self, job_id: int) -> None:
+        """Free the slots of a job that left the system."""
+        job = self.jobs.pop(job_id)
+        self._clear_nodes(job.node0, job.node0 + job.n)
+        self._clear_edges(job.edge0, job.edge0 + job.m)
+        heapq.heappush(self._free_index, job.index)
+        if job.node0 + job.n == self._node_top:
+            self._node_top = job.node0
+        if job.edge0 + job.m == self._edge_top:
+            self._edge_top = job.edge0
+
+    def rescan(self, job: JobSlots) -> None:
+        """Rewrite the progress columns of a job (after a task finished or a PE failed)."""
+        state = job.state
+        a = job.node0
+        rows = []
+        for finish, pe, waiting, inv in zip(state.finish, state.task_pe, state.waiting,
+                                            job.tables.inv_preds_list, strict=True):
+            if finish >= 0:
+                rows.append((0.0, 0.0, 1.0, 0.0))
+            elif pe >= 0:
+                rows.append((0.0, 1.0, 0.0, waiting * inv))
+            else:
+                rows.append((float(waiting == 0), 0.0, 0.0, waiting * inv))
+        features = self.node_features
+        features[a:a + job.n, 0:4] = rows
+        features[a:a + job.n, 8] = state.remaining / job.n
+        self.node_pe[a:a + job.n] = state.task_pe
+        job.remaining = state.remaining
+        job.inflight = [t for t, (f, pe) in enumerate(zip(state.finish, state.task_pe,
+                                                           strict=True)) if pe >= 0 and f < 0]
+
+    def update(self, job: JobSlots) -> None:
+        """Update a job whose tasks finished, touching only those tasks and their successors.
+
+        Only tasks placed through :meth:`mark_placed` can finish, so the
+        job's in-flight list says which rows changed; :meth:`rescan` is the
+        full rewrite (used after PE failures, which return placed tasks).
+        """
+        state = job.state
+        finish, task_pe, waiting = state.finish, state.task_pe, state.waiting
+        inv = job.tables.inv_preds_list
+        succs = state.profile.succs
+        features = self.node_features
+        a = job.node0
+        still = []
+        for task in job.inflight:
+            if finish[task] < 0:
+                still.append(task)
+                continue
+            features[a + task, 0:4] = (0.0, 0.0, 1.0, 0.0)
+            for succ, _ in succs[task]:
+                left = waiting[succ]
+                if task_pe[succ] < 0 and finish[succ] < 0:
+                    features[a + succ, 0] = float(left == 0)
+                features[a + succ, 3] = left * inv[succ]
+        job.inflight = still
+        features[a:a + job.n, 8] = state.remaining / job.n
+        job.remaining = state.remaining
+
+    def mark_placed(self, slot: int, pe: int) -> None:
+        """Record that the task in ``slot`` was queued on ``pe``."""
+        self.node_features[slot, 0:2] = (0.0, 1.0)
+        self.node_pe[slot] = pe
+        job = self.slot_job[slot]
+        job.inflight.append(slot - job.node0)  # type: ignore[union-attr]
+
+    # -------------------------------------------------------------- refresh
+    def refresh(self, sim: Simulator) -> None:
+        """Update PE features, global features and job ages from the simulator."""
+        now = sim.now
+        inv = self.inv_scale
+        rows = []
+        idle_count = 0
+        for alive, running, queue, end, backlog in zip(
+                sim.pe_alive, sim.pe_running, sim.pe_queue, sim.pe_expected_end,
+                sim.pe_backlog, strict=True):
+            queued = len(queue)
+            idle = alive and running is None and not queued
+            idle_count += idle
+            rows.append((alive, idle, running is not None, queued,
+                         ((end if end > now else now) + backlog - now) * inv))
+        self.pe_features[:len(rows), 0:5] = rows
+        if now != self._age_time:  # ages move with the clock only
+            self._age_time = now
+            age = self.node_features[:, 7]
+            np.subtract(np.float32(now * inv), self._arrival, out=age)
+            np.multiply(age, self.node_mask, out=age)
+        limits = self.limits
+        self.global_features[:] = (
+            now * inv, now / self.horizon if self.horizon else 0.0,
+            len(sim.jobs) / limits.max_jobs, len(sim.ready) / limits.max_nodes,
+            idle_count / len(rows))
+
+    def observation(self, action_mask: np.ndarray) -> dict[str, np.ndarray]:
+        """Fresh copies of every array, plus ``action_mask``, as the ``Dict`` observation."""
+        obs = {key: array.copy() for key, array in self._arrays}
+        obs["action_mask"] = action_mask.copy()
+        return obs
+
+    def graph(self, action_mask: np.ndarray, num_pes: int) -> GraphObservation:
+        """The present state as a :class:`GraphObservation` (copies, no padding)."""
+        slots = np.flatnonzero(self.node_mask)
+        position = np.full(self.limits.max_nodes, -1, np.int64)
+        position[slots] = np.arange(slots.size)
+        edges = np.flatnonzero(self.edge_mask)
+        job_index = self.node_job[slots]
+        order = list(dict.fromkeys(job_index.tolist()))  # job slots in node (arrival) order
+        compact = np.full(self.limits.max_jobs, -1, np.int64)
+        compact[order] = np.arange(len(order))
+        by_index = {job.index: job for job in self.jobs.values()}
+        job_ids = np.array([by_index[i].state.id for i in order], dtype=np.int64)
+        task_ids = np.array([slot - self.slot_job[slot].node0 for slot in slots.tolist()],
+                            dtype=np.int64)
+        return GraphObservation(
+            node_features=self.node_features[slots].copy(),
+            node_pe_time=self.node_pe_time[slots, :num_pes].copy(),
+            node_pe=self.node_pe[slots].copy(), node_slot=slots.astype(np.int64),
+            node_job=compact[job_index], job_ids=job_ids, task_ids=task_ids,
+            edge_index=position[self.edge_index[:, edges]],
+            edge_features=self.edge_features[edges].copy(),
+            pe_features=self.pe_features[:num_pes].copy(),
+            pe_type=self.pe_type[:num_pes].copy(),
+            global_features=self.global_features.copy(), action_mask=action_mask.copy())
+
+    # ------------------------------------------------------------- internals
+    def _check_fits(self, profile: BoundProfile, tables: _ProfileTables) -> None:
+        limits = self.limits
+        if tables.n > limits.max_nodes:
+            raise ObservationLimitError(
+                f"a job of profile '{profile.name}' has {tables.n} tasks but max_nodes="
+                f"{limits.max_nodes}; raise max_nodes to at least {tables.n}")
+        if tables.m > limits.max_edges:
+            raise ObservationLimitError(
+                f"a job of profile '{profile.name}' has {tables.m} edges but max_edges="
+                f"{limits.max_edges}; raise max_edges to at least {tables.m}")
+
+    def _place(self, job: JobSlots) -> None:
+        """Write a job's rows at the current tops and move the tops past it."""
+        tables = job.tables
+        a, b = self._node_top, self._node_top + job.n
+        e0, e1 = self._edge_top, self._edge_top + job.m
+        job.node0, job.edge0 = a, e0
+        self._node_top, self._edge_top = b, e1
+        self.node_features[a:b, 4:7] = tables.static
+        self.node_pe_time[a:b] = tables.pe_time
+        self.eligible[a:b] = tables.eligible
+        self.node_job[a:b] = job.index
+        self.node_mask[a:b] = 1
+        self._arrival[a:b] = job.state.arrival * self.inv_scale
+        self._age_time = -1.0
+        self.slot_job[a:b] = [job] * job.n
+        self.edge_index[:, e0:e1] = tables.edges + a
+        self.edge_features[e0:e1] = tables.edge_features
+        self.edge_mask[e0:e1] = 1
+        self.rescan(job)
+
+    def _compact(self) -> None:
+        """Pack the live jobs to the front of the node and edge slots."""
+        jobs = list(self.jobs.values())
+        self._clear_nodes(0, self._node_top)
+        self._clear_edges(0, self._edge_top)
+        self._node_top = self._edge_top = 0
+        for job in jobs:
+            self._place(job)
+
+    def _clear_nodes(self, a: int, b: int) -> None:
+        self.node_features[a:b] = 0.0
+        self.node_pe_time[a:b] = -1.0
+        self.node_pe[a:b] = -1
+        self.node_job[a:b] = -1
+        self.node_mask[a:b] = 0
+        self.eligible[a:b] = 0
+        self._arrival[a:b] = 0.0
+        self.slot_job[a:b] = [None] * (b - a)
+
+    def _clear_edges(self, a: int, b: int) -> None:
+        self.edge_index[:, a:b] = 0
+        self.edge_features[a:b] = 0.0
+        self.edge_mask[a:b] = 0
+
+
+class MaskedDiscrete(spaces.Discrete):
+    """A ``Discrete`` action space whose ``sample()`` draws among the actions valid now.
+
+    With an explicit ``mask`` (or ``probability``) it is Gymnasium's
+    ``Discrete.sample``. Without one it samples uniformly among the actions
+    the environment's current action mask allows (any action when none is,
+    e.g. after the episode ended), so ``env.action_space.sample()`` is a
+    valid random policy and checkers that step with it do not hit masked
+    actions. It pickles and deep-copies as a plain ``Discrete``.
+
+    Args:
+        n: Number of actions.
+        current_mask: Returns the environment's current mask (int8), or ``None``.
+    """
+
+    def __init__(self, n: int, current_mask: Any) -> None:
+        super().__init__(n)
+        self._current_mask = current_mask
+
+    def sample(self, mask: np.ndarray | None = None,  # type: ignore[override]
+               probability: np.ndarray | None = None) -> np.int64:
+        """A random action: among valid ones unless a mask or probabilities are given."""
+        if mask is None and probability is None:
+            current = self._current_mask()
+            if current is not None and current.any():
+                mask = current
+        return super().sample(mask=mask, probability=probability)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (spaces.Discrete, (int(self.n),))
