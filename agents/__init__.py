@@ -7,3 +7,6 @@ called ``agents``. Heuristics here talk to the emulator through
 """
 
 from socsim.agents import runtime, static  # noqa: F401  (importing registers the baselines)
+from socsim.agents.learned.hook import register as _register_learned
+
+_register_learned()  # "learned:PATH" schedulers; torch is imported only when one is made

@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 
 from socsim.agents.compare_cmd import add_compare_command
+from socsim.agents.learned.cli import add_learned_commands
 from socsim.agents.schedule_cmd import add_schedule_command
 
 
 def add_subcommands(sub: argparse._SubParsersAction) -> None:
-    """Add ``schedule`` and ``compare`` to the ``socsim`` subcommands."""
+    """Add ``schedule``, ``compare``, ``train`` and ``evaluate`` to the ``socsim`` subcommands."""
     add_schedule_command(sub)
     add_compare_command(sub)
+    add_learned_commands(sub)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -238,6 +239,12 @@ def plot_bars(result: CompareResult, path: Path) -> Path:
 def _gantt(scenario: Scenario, scheduler: str, seed: int, out: Path, tasks: int) -> Path:
     """Re-run one seed with a trace and draw the start of its Gantt chart."""
     result = scenario.simulator(seed, keep_trace=True).run(make_scheduler(scheduler))
-    return plot_gantt(result.trace or [], result.platform, out / f"gantt_{scheduler}.png",
+    path = out / f"gantt_{_file_safe(scheduler)}.png"
+    return plot_gantt(result.trace or [], result.platform, path,
                       title=f"{scheduler}, seed {seed}: {scenario.describe()}",
                       max_tasks=max(tasks, 1))
+
+
+def _file_safe(name: str) -> str:
+    """A scheduler name usable in a file name (``learned:runs/a`` -> ``learned_runs_a``)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)

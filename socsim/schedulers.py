@@ -90,6 +90,14 @@ def register_scheduler(name: str, factory: Callable[[], Scheduler]) -> None:
     _REGISTRY[name] = factory
 
 
+_PREFIXES: dict[str, Callable[[str], Scheduler]] = {}
+
+
+def register_scheduler_prefix(prefix: str, factory: Callable[[str], Scheduler]) -> None:
+    """Make ``make_scheduler("PREFIX:ARG")`` call ``factory(ARG)`` (e.g. ``learned:PATH``)."""
+    _PREFIXES[prefix] = factory
+
+
 def _load_plugins() -> None:
     """Import ``socsim.agents`` when installed, so that its schedulers register."""
     try:
@@ -112,6 +120,9 @@ def make_scheduler(name: str) -> Scheduler:
         ValueError: No scheduler has that name; the message lists the names.
     """
     _load_plugins()
+    prefix, colon, argument = name.partition(":")
+    if colon and prefix in _PREFIXES:  # e.g. "learned:PATH"
+        return _PREFIXES[prefix](argument)
     if name not in _REGISTRY:
         close = difflib.get_close_matches(name, _REGISTRY, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""

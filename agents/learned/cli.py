@@ -1,0 +1,144 @@
+"""``socsim train`` and ``socsim evaluate``: learned schedulers from the command line.
+
+Examples::
+
+    socsim train --env socsim/DeepSoCS-v0 --algo bc --out runs/bc --episodes 16 --epochs 30
+    socsim train --algo reinforce --init runs/bc --out runs/rf --iterations 60
+    socsim evaluate runs/rf --env socsim/DeepSoCS-v0 --seeds 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ALGOS = ("bc", "reinforce", "ppo")
+
+
+def add_learned_commands(sub: argparse._SubParsersAction) -> None:
+    """Add ``train`` and ``evaluate`` to the ``socsim`` subcommands."""
+    train = sub.add_parser("train", help="train a learned scheduler in an environment",
+                           description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    train.add_argument("--env", default="socsim/DeepSoCS-v0", help="environment id")
+    train.add_argument("--env-kwargs", default="{}", type=json.loads,
+                       help='environment keywords as JSON, e.g. \'{"noise": 0.5}\'')
+    train.add_argument("--algo", choices=ALGOS, default="bc", help="training algorithm")
+    train.add_argument("--out", required=True, type=Path,
+                       help="run folder (resumed if it holds a checkpoint)")
+    train.add_argument("--noises", default="", help="noise levels to cycle over, e.g. 0,0.5")
+    train.add_argument("--seed", type=int, default=0, help="seed of everything")
+    train.add_argument("--teacher", default="etf", help="bc: scheduler to imitate")
+    train.add_argument("--episodes", type=int, default=16, help="bc: teacher episodes")
+    train.add_argument("--epochs", type=int, default=30, help="bc: passes over the examples")
+    train.add_argument("--iterations", type=int, default=50, help="reinforce: policy updates")
+    train.add_argument("--workers", type=int, default=2, help="reinforce: worker processes")
+    train.add_argument("--rollouts", type=int, default=4,
+                       help="reinforce: episodes per iteration sharing one seed")
+    train.add_argument("--init", default=None,
+                       help="reinforce, ppo: run folder to start from (e.g. a BC run)")
+    train.add_argument("--lr", type=float, default=None, help="learning rate")
+    train.add_argument("--steps", type=int, default=20_000, help="ppo: environment steps")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(handler=_train)
+
+    evaluate = sub.add_parser("evaluate", help="evaluate a trained scheduler against heuristics")
+    evaluate.add_argument("run", type=Path, help="run folder or checkpoint")
+    evaluate.add_argument("--env", default=None, help="environment id (default: the run's)")
+    evaluate.add_argument("--env-kwargs", default=None, type=json.loads,
+                          help="environment keywords as JSON (default: the run's)")
+    evaluate.add_argument("--seeds", type=int, default=20, help="evaluation episodes")
+    evaluate.add_argument("--first-seed", type=int, default=100_000,
+                          help="first reset seed (keep clear of training seeds)")
+    evaluate.add_argument("--baselines", default="heft-rt,etf",
+                          help="heuristics to run on the same seeds (comma-separated)")
+    evaluate.set_defaults(handler=_evaluate)
+
+
+def _noises(text: str) -> list[float]:
+    return [float(x) for x in text.split(",") if x.strip()]
+
+
+def _train(args: argparse.Namespace, console: Any = None) -> int:
+    import torch
+
+    torch.set_num_threads(1)
+    saved = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
+             if k != "handler"}
+    if args.algo == "bc":
+        from .train_bc import BCConfig, train_bc
+
+        config = BCConfig(env_id=args.env, env_kwargs=args.env_kwargs,
+                          noises=_noises(args.noises), teacher=args.teacher,
+                          episodes=args.episodes, epochs=args.epochs, seed=args.seed,
+                          **({"lr": args.lr} if args.lr else {}))
+        train_bc(config, args.out, saved, show_progress=not args.quiet)
+    elif args.algo == "ppo":
+        from .train_ppo import PPOConfig, train_ppo
+
+        train_ppo(PPOConfig(env_id=args.env, env_kwargs=args.env_kwargs, steps=args.steps,
+                            init=args.init, seed=args.seed,
+                            **({"lr": args.lr} if args.lr else {})), args.out, saved)
+    else:
+        from .train_reinforce import ReinforceConfig, train_reinforce
+
+        config = ReinforceConfig(env_id=args.env, env_kwargs=args.env_kwargs,
+                                 noises=_noises(args.noises), iterations=args.iterations,
+                                 workers=args.workers, rollouts=args.rollouts, init=args.init,
+                                 seed=args.seed, **({"lr": args.lr} if args.lr else {}))
+        train_reinforce(config, args.out, saved, show_progress=not args.quiet)
+    print(f"trained policy in {args.out}")
+    return 0
+
+
+def evaluate_run(run: Path, env_id: str, env_kwargs: dict[str, Any], seeds: list[int],
+                 baselines: list[str]) -> dict[str, list[dict[str, float]]]:
+    """Metrics of a trained policy and of heuristics on the same reset seeds."""
+    from socsim.envs import run_heuristic
+
+    from .checkpoint import load_policy
+    from .rollout import evaluate_policy, make_env
+
+    kwargs = {"baseline": None, **env_kwargs}
+    policy = load_policy(run)
+    env = make_env(env_id, kwargs, policy.config.encoder.finish_features)
+    out = {"learned": evaluate_policy(env, policy, seeds)}
+    for name in baselines:  # heuristics in assign mode: their own runs
+        henv = make_env(env_id, {**kwargs, "action_mode": "assign"})
+        out[name] = [{"seed": s, **run_heuristic(henv, name, seed=s)["metrics"]} for s in seeds]
+    return out
+
+
+def summarize(results: dict[str, list[dict[str, float]]], key: str = "mean_latency"
+              ) -> dict[str, tuple[float, float]]:
+    """Mean and standard error of ``key`` per scheduler."""
+    out = {}
+    for name, rows in results.items():
+        values = np.array([r[key] for r in rows], dtype=float)
+        out[name] = (float(values.mean()), float(values.std(ddof=1) / np.sqrt(len(values)))
+                     if len(values) > 1 else 0.0)
+    return out
+
+
+def _evaluate(args: argparse.Namespace, console: Any = None) -> int:
+    from .checkpoint import read_config, write_json
+
+    config = read_config(args.run)
+    env_id = args.env or config.get("env_id", "socsim/DeepSoCS-v0")
+    env_kwargs = args.env_kwargs if args.env_kwargs is not None else config.get("env_kwargs", {})
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    baselines = [b for b in args.baselines.split(",") if b]
+    results = evaluate_run(args.run, env_id, env_kwargs, seeds, baselines)
+    summary = summarize(results)
+    print(f"{env_id} {json.dumps(env_kwargs)}, {len(seeds)} seeds, mean latency (us) +- s.e.")
+    for name, (mean, se) in summary.items():
+        print(f"  {name:12s} {mean:8.2f} +- {se:.2f}")
+    folder = (args.run if args.run.is_dir() else args.run.parent) / "eval"
+    tag = "_".join(f"{k}-{v}" for k, v in sorted(env_kwargs.items())) or "default"
+    write_json(folder / f"{tag}.json", {"env_id": env_id, "env_kwargs": env_kwargs,
+                                        "seeds": seeds, "summary": summary,
+                                        "results": results})
+    return 0

@@ -1,0 +1,105 @@
+"""A trained policy acting as a :class:`socsim.scheduler.Scheduler` (``learned:PATH``).
+
+The scheduler sees the simulator through the same observation the policy
+was trained on: it keeps an environment of the run's configuration whose
+engine is pointed at the simulator that ``socsim compare`` (or any
+``Simulator.run``) drives. At each decision point it brings the
+observation up to date and lets the policy act exactly as in the
+environment: in ``order`` mode it picks ready tasks one by one (greedy) and
+each goes to its earliest-finish PE, as the environment places them; in
+``assign`` mode it picks (task, PE) pairs until the policy waits. Runs
+therefore equal the environment's episodes with the same simulator seed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from socsim.scheduler import SchedulerView
+
+from .checkpoint import load_policy, read_config
+from .encoder import obs_to_tensors
+from .features import FINISH_KEY, eft_finish_times
+from .policy import SchedulingPolicy
+from .rollout import make_env
+
+#: The checkpoint shipped with the package (``learned:default``).
+DEFAULT_CHECKPOINT = Path(__file__).parent / "checkpoints" / "default.pt"
+
+
+class LearnedScheduler:
+    """A trained policy as a scheduler.
+
+    Args:
+        policy: The trained policy.
+        env_id: The environment it was trained in.
+        env_kwargs: That environment's keywords (platform and job profiles
+            must match the simulated scenario's).
+        name: Name in tables.
+    """
+
+    def __init__(self, policy: SchedulingPolicy, env_id: str = "socsim/DeepSoCS-v0",
+                 env_kwargs: dict[str, Any] | None = None, name: str = "learned") -> None:
+        self.policy = policy
+        self.name = name
+        kwargs = {k: v for k, v in (env_kwargs or {}).items() if k not in ("noise",)}
+        self.env = make_env(env_id, {**kwargs, "baseline": None},
+                            policy.config.encoder.finish_features)
+        self.base = self.env.unwrapped
+        if self.base.action_mode != policy.config.action_mode:
+            raise ValueError(f"policy acts in {policy.config.action_mode!r} mode but the "
+                             f"environment in {self.base.action_mode!r} mode")
+        self.in_order_queues = bool(self.base.in_order_queues)
+
+    @classmethod
+    def from_path(cls, path: str) -> LearnedScheduler:
+        """From a run folder or checkpoint; ``default`` is the checkpoint shipped with socsim."""
+        if path in ("", "default"):
+            config = json.loads(DEFAULT_CHECKPOINT.with_suffix(".json").read_text())
+            policy = load_policy(DEFAULT_CHECKPOINT)
+        else:
+            config = read_config(path)
+            policy = load_policy(path)
+        return cls(policy, config.get("env_id", "socsim/DeepSoCS-v0"),
+                   config.get("env_kwargs", {}), name=f"learned:{path or 'default'}")
+
+    def reset(self, view: SchedulerView, rng: np.random.Generator) -> None:
+        """Point the environment's engine at the simulator about to run."""
+        sim = view._sim  # the engine mirrors the simulator, as in the environment
+        engine = self.base.engine
+        engine.sim = sim
+        engine.obs.reset(sim)
+        engine.tracker.reset(sim)
+        engine._result = None
+        engine._counts = (-1, -1)
+        engine._tasks_done = -1
+        engine._gap = [0.0] * sim.platform.num_pes
+        engine.decision_index = 0
+        engine.running = True
+        self.base._started = True
+
+    def decide(self, view: SchedulerView) -> list:
+        """Act until nothing is left to place (placements go straight to the simulator)."""
+        base, engine = self.base, self.base.engine
+        engine.decision_index += 1  # what Engine.advance does after the simulator advanced
+        engine._gap = [0.0] * len(engine._gap)
+        engine._sync()
+        order = base.action_mode == "order"
+        while base._update_mask():
+            obs = base._observation()
+            if self.policy.config.encoder.finish_features:
+                obs = {**obs, FINISH_KEY: eft_finish_times(base)}
+            with torch.no_grad():
+                action = int(self.policy(obs_to_tensors(obs))[0].argmax(-1)[0])
+            if order:
+                engine.place_eft(action, comm_aware=base.placement == "eft")
+            elif action == base.wait_action:
+                break
+            else:
+                engine.place(*divmod(action, base.limits.max_pes))
+        return []

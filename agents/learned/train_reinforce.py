@@ -1,0 +1,269 @@
+"""REINFORCE in Decima's manner, over parallel worker processes.
+
+Each iteration:
+
+1. ``rollouts`` episodes are sampled from the current policy, all with the
+   *same* simulator seed (arrivals and execution noise), spread over
+   ``workers`` processes;
+2. rewards get Decima's differential correction ``r - r_bar * dt`` (``r_bar``
+   a running average reward per microsecond), for the average-reward
+   objective of a stream that never ends;
+3. the baseline at time ``t`` is the mean, over the rollouts sharing the
+   seed, of their returns-to-go at ``t`` (piecewise-linear in time): an
+   input-dependent baseline, since all rollouts saw the same input;
+4. the loss is ``-(G - b) log pi - beta H``, with the entropy weight
+   ``beta`` decayed linearly, and episodes are cut after a number of
+   decisions that grows each iteration (curriculum on episode length).
+
+Every random stream is derived from ``(seed, iteration)``, so a run
+resumed from its checkpoint makes the same next update as one never
+interrupted.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .checkpoint import load_checkpoint, load_policy, rng_state, save_checkpoint, set_rng_state
+from .common import Logger, prepare_run, progress_bar
+from .encoder import obs_keys
+from .policy import PolicyConfig, SchedulingPolicy, build_policy, log_prob_entropy
+from .rollout import evaluate_policy, make_env, run_policy
+from .train_bc import env_kwargs_for
+
+
+@dataclass
+class ReinforceConfig:
+    """REINFORCE hyper-parameters.
+
+    Attributes:
+        env_id: Environment id.
+        env_kwargs: Environment keywords.
+        noises: Execution-noise levels, one per iteration in turn (empty: the env's).
+        iterations: Policy updates.
+        rollouts: Episodes per iteration, sharing one simulator seed.
+        workers: Worker processes (1: in this process).
+        lr: Adam learning rate.
+        entropy_start: Initial entropy weight.
+        entropy_end: Final entropy weight.
+        entropy_decay: Subtracted from the entropy weight each iteration.
+        start_decisions: Decisions per episode at iteration 0 (curriculum).
+        decisions_growth: Decisions added per iteration.
+        max_decisions: Cap on decisions per episode (0: whole episodes).
+        reward_average_rate: Update rate of the running average reward.
+        init: Run folder or checkpoint to start from (e.g. a BC run).
+        embed_dim: Encoder width (fresh policies).
+        depth: Message-passing rounds (fresh policies).
+        finish_features: Add ``node_pe_finish`` to the observation (fresh policies).
+        seed: Seed of everything.
+        eval_every: Greedy evaluation every that many iterations (0: never).
+        eval_seeds: Reset seeds of the evaluation.
+    """
+
+    env_id: str = "socsim/DeepSoCS-v0"
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    noises: list[float] = field(default_factory=list)
+    iterations: int = 50
+    rollouts: int = 4
+    workers: int = 2
+    lr: float = 3e-4
+    entropy_start: float = 0.01
+    entropy_end: float = 1e-4
+    entropy_decay: float = 2e-4
+    start_decisions: int = 300
+    decisions_growth: int = 20
+    max_decisions: int = 0
+    reward_average_rate: float = 0.05
+    init: str | None = None
+    embed_dim: int = 32
+    depth: int = 3
+    finish_features: bool = True
+    seed: int = 0
+    eval_every: int = 10
+    eval_seeds: list[int] = field(default_factory=lambda: [10_000, 10_001])
+
+
+def _rollout(job: tuple[dict[str, Any], dict[str, Any], dict[str, torch.Tensor], int, int, int
+                        ]) -> dict[str, Any]:
+    """One sampled episode (runs in a worker): the informative decisions and the rewards."""
+    config, policy_config, weights, sim_seed, sample_seed, max_steps = job
+    torch.set_num_threads(1)
+    policy = SchedulingPolicy(PolicyConfig.from_dict(policy_config))
+    policy.load_state_dict(weights)
+    policy.eval()
+    env = make_env(config["env_id"], config["env_kwargs"],
+                   policy.config.encoder.finish_features)
+    ep = run_policy(env, policy, sim_seed=sim_seed, strategy="sample", record=True,
+                    generator=torch.Generator().manual_seed(sample_seed), max_steps=max_steps)
+    keep = [i for i, o in enumerate(ep.observations) if int(o["action_mask"].sum()) > 1]
+    obs = {k: np.stack([ep.observations[i][k] for i in keep]) if keep else None
+           for k in obs_keys(ep.observations[0])}
+    end_time = float(env.unwrapped.simulator.now)
+    return {"obs": obs, "actions": np.asarray([ep.actions[i] for i in keep], dtype=np.int64),
+            "keep": np.asarray(keep, dtype=np.int64), "rewards": np.asarray(ep.rewards),
+            "times": np.asarray(ep.times), "end_time": end_time, "metrics": ep.metrics,
+            "baseline": ep.baseline, "return": ep.episode_return}
+
+
+def returns_to_go(rewards: np.ndarray, times: np.ndarray, end_time: float, r_bar: float
+                  ) -> np.ndarray:
+    """Returns-to-go of differential rewards ``r_t - r_bar * (t_{t+1} - t_t)``."""
+    nxt = np.append(times[1:], end_time)
+    diff = rewards - r_bar * (nxt - times)
+    return np.cumsum(diff[::-1])[::-1]
+
+
+def time_baseline(times: list[np.ndarray], returns: list[np.ndarray]) -> list[np.ndarray]:
+    """Decima's input-dependent baseline: at each decision time, the rollouts' mean return-to-go.
+
+    Each rollout's return-to-go is read at the other rollouts' decision
+    times by piecewise-linear interpolation in time.
+    """
+    out = []
+    for t in times:
+        values = [np.interp(t, tk, gk) if len(tk) else np.zeros_like(t)
+                  for tk, gk in zip(times, returns, strict=True)]
+        out.append(np.mean(values, axis=0))
+    return out
+
+
+class Trainer:
+    """State of one REINFORCE run (policy, optimiser, running reward, random streams).
+
+    Args:
+        config: Hyper-parameters.
+        run_dir: The run folder (resumed if it has a checkpoint).
+        args: Command-line arguments to save.
+    """
+
+    def __init__(self, config: ReinforceConfig, run_dir: str | Path,
+                 args: dict[str, Any] | None = None) -> None:
+        self.config = config
+        self.run_dir = Path(run_dir)
+        prepare_run(self.run_dir, {"algo": "reinforce", **asdict(config)}, args)
+        torch.manual_seed(config.seed)
+        self.rng = np.random.default_rng(config.seed)
+        if config.init:
+            self.policy = load_policy(config.init)
+        else:
+            env = make_env(config.env_id, {"baseline": None, **config.env_kwargs},
+                           config.finish_features)
+            self.policy = build_policy(env, embed_dim=config.embed_dim, depth=config.depth)
+        self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=config.lr)
+        self.iteration = 0
+        self.r_bar = 0.0
+        state = load_checkpoint(self.run_dir)
+        if state is not None:
+            self.policy.load_state_dict(state["policy"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            set_rng_state(state["rng"], self.rng)
+            self.iteration = state["step"]
+            self.r_bar = state["r_bar"]
+        self.eval_env = make_env(config.env_id, {"baseline": None, **config.env_kwargs},
+                                 self.policy.config.encoder.finish_features)
+
+    def jobs(self) -> list[tuple]:
+        """The rollouts of the current iteration (all sharing one simulator seed)."""
+        c, it = self.config, self.iteration
+        sim_seed = int(np.random.default_rng([c.seed, it]).integers(2**31 - 1))
+        steps = c.start_decisions + c.decisions_growth * it
+        if c.max_decisions:
+            steps = min(steps, c.max_decisions)
+        kwargs = env_kwargs_for(c, it)
+        kwargs.pop("baseline", None)  # keep the env's baseline: latency against HEFT_RT
+        env_config = {"env_id": c.env_id, "env_kwargs": {**kwargs}}
+        weights = {k: v.detach().clone() for k, v in self.policy.state_dict().items()}
+        return [(env_config, self.policy.config.to_dict(), weights, sim_seed,
+                 c.seed * 1_000_003 + it * 101 + k, steps) for k in range(c.rollouts)]
+
+    def update(self, episodes: list[dict[str, Any]]) -> dict[str, float]:
+        """One policy-gradient step from the iteration's episodes."""
+        c = self.config
+        total_r = sum(float(ep["rewards"].sum()) for ep in episodes)
+        total_t = sum(ep["end_time"] - ep["times"][0] for ep in episodes if len(ep["times"]))
+        if total_t > 0:
+            rate = c.reward_average_rate if self.iteration else 1.0
+            self.r_bar = (1 - rate) * self.r_bar + rate * total_r / total_t
+        returns = [returns_to_go(ep["rewards"], ep["times"], ep["end_time"], self.r_bar)
+                   for ep in episodes]
+        baselines = time_baseline([ep["times"] for ep in episodes], returns)
+        obs, actions, advantages = [], [], []
+        for ep, g, b in zip(episodes, returns, baselines, strict=True):
+            if len(ep["keep"]):
+                obs.append(ep["obs"])
+                actions.append(ep["actions"])
+                advantages.append((g - b)[ep["keep"]])
+        beta = max(c.entropy_end, c.entropy_start - c.entropy_decay * self.iteration)
+        stats = {"train/entropy_weight": beta, "train/r_bar": self.r_bar}
+        if not obs:
+            return stats
+        batch = {k: torch.as_tensor(np.concatenate([o[k] for o in obs])) for k in obs[0]}
+        adv = torch.as_tensor(np.concatenate(advantages), dtype=torch.float32)
+        adv = adv / (adv.std() + 1e-8)
+        self.policy.train()
+        logits, _ = self.policy(batch)
+        logp, entropy = log_prob_entropy(logits, torch.as_tensor(np.concatenate(actions)))
+        loss = -(adv * logp).mean() - beta * entropy.mean()
+        self.optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.policy.parameters(), 1.0)
+        self.optimizer.step()
+        self.policy.eval()
+        return {**stats, "train/loss": loss.item(), "train/entropy": entropy.mean().item(),
+                "train/decisions": float(len(adv))}
+
+    def save(self) -> None:
+        """Checkpoint the current state."""
+        save_checkpoint(self.run_dir, self.policy, self.optimizer, self.iteration,
+                        {"rng": rng_state(self.rng), "r_bar": self.r_bar},
+                        keep=self.iteration % 25 == 0)
+
+    def run(self, show_progress: bool = True) -> SchedulingPolicy:
+        """Train until ``config.iterations``, checkpointing every iteration."""
+        c = self.config
+        logger = Logger(self.run_dir)
+        ctx = mp.get_context("fork")
+        pool = ctx.Pool(c.workers) if c.workers > 1 else None
+        try:
+            with progress_bar(disable=not show_progress) as bar:
+                task = bar.add_task("reinforce", total=c.iterations, completed=self.iteration,
+                                    status="")
+                while self.iteration < c.iterations:
+                    jobs = self.jobs()
+                    episodes = pool.map(_rollout, jobs) if pool else [_rollout(j) for j in jobs]
+                    stats = self.update(episodes)
+                    lat = float(np.mean([ep["metrics"]["mean_latency"] for ep in episodes]))
+                    stats["rollout/mean_latency"] = lat
+                    stats["rollout/return"] = float(np.mean([ep["return"] for ep in episodes]))
+                    heft = [ep["baseline"]["mean_latency"] for ep in episodes
+                            if ep["baseline"]]
+                    self.iteration += 1
+                    if c.eval_every and self.iteration % c.eval_every == 0:
+                        results = evaluate_policy(self.eval_env, self.policy, c.eval_seeds)
+                        stats["eval/mean_latency"] = float(np.mean(
+                            [r["mean_latency"] for r in results]))
+                    logger.log(self.iteration, stats)
+                    self.save()
+                    status = f"return {stats['rollout/return']:.1f} latency {lat:.1f} us"
+                    if heft:  # whole-episode HEFT_RT latency on the same seed
+                        status += f" (HEFT_RT full run {np.mean(heft):.1f})"
+                    bar.update(task, advance=1, status=status)
+        finally:
+            if pool is not None:
+                pool.close()
+                pool.join()
+            logger.close()
+        return self.policy
+
+
+def train_reinforce(config: ReinforceConfig, run_dir: str | Path,
+                    args: dict[str, Any] | None = None, show_progress: bool = True
+                    ) -> SchedulingPolicy:
+    """Train (or resume) a REINFORCE run; see :class:`Trainer`."""
+    return Trainer(config, run_dir, args).run(show_progress)
