@@ -36,6 +36,7 @@ Importing this module registers every scheduler with
 
 from __future__ import annotations
 
+import abc
 import math
 from collections.abc import Sequence
 
@@ -431,13 +432,13 @@ class MinEnergy(_Stateless):
         return out
 
 
-class _WeightedEft(_Planned):
+class _WeightedEft(_Planned, abc.ABC):
     """EFT with a score per PE that also weighs the task's energy there."""
 
+    @abc.abstractmethod
     def score(self, delay: float, energy: float, best_delay: float, best_energy: float
               ) -> float:
         """Lower is better; ``delay`` is finish minus now."""
-        raise NotImplementedError
 
     def decide(self, view: SchedulerView) -> list[Assignment]:
         """Place every ready task, in ready order."""

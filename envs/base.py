@@ -11,6 +11,7 @@ only choose defaults and document them.
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -31,7 +32,7 @@ ACTION_MODES = ("order", "assign")
 INVALID_ACTION_POLICIES = ("raise", "noop")
 
 
-class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64]):
+class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
     """Schedule DAG jobs on a heterogeneous SoC, one decision per step.
 
     Subclasses set the defaults (class attributes) and the scenario
@@ -137,9 +138,9 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64]):
 
     # ------------------------------------------------------------ defaults
     @classmethod
+    @abc.abstractmethod
     def default_scenario(cls) -> Any:
         """The scenario simulated unless the caller gives one."""
-        raise NotImplementedError
 
     def _limits(self, max_jobs: int | None, max_nodes: int | None, max_edges: int | None,
                 max_pes: int | None) -> Limits:
