@@ -17,6 +17,11 @@ not running, and active power at its busy operating point while running;
 a failed PE draws nothing. Moving data between distinct PEs costs the
 platform's energy per unit of volume.
 
+Failed jobs: a job that can no longer finish leaves at once with its
+reason; its queued tasks are dropped, and any of its tasks already running
+elsewhere finish (no preemption) and appear in the trace, their energy
+counted in the run's totals but not in the job's record.
+
 Memory: jobs leave the simulator when they complete or fail; only their
 latency (8 bytes) is kept unless job records or a trace are asked for.
 """
