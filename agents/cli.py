@@ -11,10 +11,12 @@ import argparse
 from socsim.agents.compare_cmd import add_compare_command
 from socsim.agents.learned.cli import add_learned_commands
 from socsim.agents.schedule_cmd import add_schedule_command
+from socsim.agents.sweep_cmd import add_sweep_command
 
 
 def add_subcommands(sub: argparse._SubParsersAction) -> None:
-    """Add ``schedule``, ``compare``, ``train`` and ``evaluate`` to the ``socsim`` subcommands."""
+    """Add ``schedule``, ``compare``, ``sweep``, ``train`` and ``evaluate`` to the subcommands."""
     add_schedule_command(sub)
     add_compare_command(sub)
+    add_sweep_command(sub)
     add_learned_commands(sub)

@@ -7,8 +7,9 @@ same arrivals, job mix and noise draws (the simulator derives each from the
 seed on its own stream), so differences come from the schedulers alone.
 
 Runs are independent, so :func:`compare` maps them over an executor: a local
-process pool by default; any object with ``map(fn, *iterables)`` (a Ray or
-Dask pool adapter, a thread pool) can take its place. The result does not
+process pool by default, Ray tasks with ``backend="ray"`` (see
+:mod:`socsim.agents.distributed`); any object with ``map(fn, *iterables)``
+(a Dask adapter, a thread pool) can take its place. The result does not
 depend on the executor or on the number of workers.
 """
 
@@ -176,8 +177,13 @@ def pick_baseline(schedulers: Sequence[str]) -> str | None:
     return next((name for name in BASELINES if name in schedulers), None)
 
 
+#: Where runs execute: ``local`` (this machine's process pool) or ``ray`` (Ray tasks).
+BACKENDS = ("local", "ray")
+
+
 def compare(scenario: Scenario, schedulers: Sequence[str], seeds: Sequence[int],
-            workers: int | None = None, executor: Executor | None = None) -> CompareResult:
+            workers: int | None = None, executor: Executor | None = None,
+            backend: str = "local", address: str | None = None) -> CompareResult:
     """Run every scheduler on every seed of ``scenario`` and summarise.
 
     Args:
@@ -185,14 +191,29 @@ def compare(scenario: Scenario, schedulers: Sequence[str], seeds: Sequence[int],
         schedulers: Registered scheduler names (checked before anything runs).
         seeds: Seeds, shared by all schedulers.
         workers: Processes of the default pool (``None``: ``os.cpu_count()``;
-            ``1``: run here, serially). Ignored when ``executor`` is given.
+            ``1``: run here, serially), or Ray tasks in flight at once
+            (``None``: the cluster's CPUs). Ignored when ``executor`` is given.
         executor: Any object with an ordered ``map``, used instead of the pool.
+        backend: ``local`` or ``ray`` (needs ``pip install socsim[ray]``).
+        address: Ray cluster to use (see :func:`socsim.agents.distributed.ray_session`).
 
     Returns:
         Rows ordered by scheduler then seed, and the summaries.
 
     Raises:
-        ValueError: An unknown scheduler, a repeated name, or no seeds.
+        ValueError: An unknown scheduler or backend, a repeated name, or no seeds.
+    """
+    schedulers, seeds = check_grid(schedulers, seeds)
+    specs = [RunSpec(scenario, name, seed) for name in schedulers for seed in seeds]
+    rows = map_runs(specs, workers, executor, backend, address)
+    return assemble(scenario, schedulers, seeds, rows)
+
+
+def check_grid(schedulers: Sequence[str], seeds: Sequence[int]) -> tuple[list[str], list[int]]:
+    """The schedulers and seeds as lists, checked before anything runs.
+
+    Raises:
+        ValueError: An unknown scheduler, a repeated name, or no scheduler or seed.
     """
     schedulers, seeds = list(schedulers), list(seeds)
     if not schedulers or not seeds:
@@ -201,17 +222,36 @@ def compare(scenario: Scenario, schedulers: Sequence[str], seeds: Sequence[int],
         raise ValueError(f"a scheduler is named twice in {schedulers}")
     for name in schedulers:
         make_scheduler(name)  # fail early, with the registry's "did you mean"
-    specs = [RunSpec(scenario, name, seed) for name in schedulers for seed in seeds]
-    rows = _map_runs(specs, workers, executor)
+    return schedulers, seeds
+
+
+def assemble(scenario: Scenario, schedulers: list[str], seeds: list[int],
+             rows: list[dict[str, Any]]) -> CompareResult:
+    """The result of a comparison from its rows (ordered by scheduler, then seed)."""
     result = CompareResult(scenario, schedulers, seeds, rows, pick_baseline(schedulers))
     result.summary = _summaries(result)
     return result
 
 
-def _map_runs(specs: list[RunSpec], workers: int | None, executor: Executor | None
-              ) -> list[dict[str, Any]]:
+def map_runs(specs: list[RunSpec], workers: int | None = None,
+             executor: Executor | None = None, backend: str = "local",
+             address: str | None = None) -> list[dict[str, Any]]:
+    """:func:`run_one` over ``specs`` on the chosen backend; rows in ``specs`` order.
+
+    Raises:
+        ValueError: An unknown backend, or an ``address`` without Ray.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if address is not None and backend != "ray":
+        raise ValueError("a Ray address needs backend='ray'")
     if executor is not None:
         return list(executor.map(run_one, specs))
+    if backend == "ray":
+        from .distributed import ray_executor  # Ray is optional: imported on use only
+
+        with ray_executor(address, workers) as ray_pool:
+            return list(ray_pool.map(run_one, specs))
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(specs) == 1:
         return [run_one(spec) for spec in specs]

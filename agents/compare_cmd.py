@@ -2,9 +2,9 @@
 
 The command is a thin shell around :func:`socsim.agents.compare.compare`:
 it builds a :class:`Scenario` from a preset and the flags given, runs the
-comparison in a process pool, prints a table, and writes per-seed and
-summary tables (CSV, JSON), a bar chart and a Gantt chart per scheduler of
-one seed into the output folder.
+comparison in a process pool (or as Ray tasks, ``--backend ray``), prints a
+table, and writes per-seed and summary tables (CSV, JSON), a bar chart and a
+Gantt chart per scheduler of one seed into the output folder.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from socsim.cli import UsageError
@@ -26,7 +27,7 @@ from socsim.gantt import plot_gantt
 from socsim.schedulers import make_scheduler, scheduler_names
 from socsim.simulator import QUEUE_DISCIPLINES
 
-from .compare import SUMMARY_METRICS, CompareResult, compare
+from .compare import BACKENDS, SUMMARY_METRICS, CompareResult, compare
 from .scenario import PRESETS, Preset, Scenario
 
 DEFAULT_SCHEDULERS = ("heft-rt", "etf", "eft", "met", "random")
@@ -88,7 +89,9 @@ def add_compare_command(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--first-seed", type=int, default=0,
                         help="seeds run from this one up (default 0)")
     parser.add_argument("--workers", type=int, help="worker processes (default: all CPUs; "
-                        "1 runs serially)")
+                        "1 runs serially); with --backend ray: tasks in flight at once "
+                        "(default: the cluster's CPUs)")
+    add_backend_flags(parser, "runs")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help=f"output folder (default {DEFAULT_OUT})")
     parser.add_argument("--no-gantt", action="store_true",
@@ -100,6 +103,34 @@ def add_compare_command(sub: argparse._SubParsersAction) -> None:
     for flag, options in _SCENARIO_FLAGS:
         group.add_argument(flag, default=argparse.SUPPRESS, **options)
     parser.set_defaults(handler=cmd_compare)
+
+
+def add_backend_flags(parser: argparse.ArgumentParser, what: str) -> None:
+    """Add ``--backend`` and ``--address`` (shared by ``compare``, ``train`` and ``sweep``)."""
+    parser.add_argument("--backend", choices=BACKENDS, default="local",
+                        help=f"where the {what} execute: local processes (default) or Ray "
+                        "(pip install 'socsim[ray]'; see docs/ray.md)")
+    parser.add_argument("--address", default=None,
+                        help="with --backend ray: the cluster, e.g. auto (started with 'ray "
+                        "start' here), HOST:6379 or ray://HOST:10001 (default: RAY_ADDRESS, "
+                        "else a new local Ray instance)")
+
+
+def check_backend_args(args: argparse.Namespace) -> None:
+    """Refuse ``--address`` without ``--backend ray``, and Ray when it is missing.
+
+    Raises:
+        UsageError: Either mistake, saying what to change.
+    """
+    if args.address is not None and args.backend != "ray":
+        raise UsageError("--address needs --backend ray")
+    if args.backend == "ray":
+        from .distributed import RayUnavailableError, import_ray
+
+        try:
+            import_ray()
+        except RayUnavailableError as exc:  # socsim's main prints with rich markup: keep [ray]
+            raise UsageError(escape(str(exc))) from None
 
 
 def scenario_from_args(args: argparse.Namespace, preset: Preset | None) -> Scenario:
@@ -125,10 +156,13 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
         raise UsageError(f"--seeds must be >= 1, got {count}")
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers must be >= 1, got {args.workers}")
+    check_backend_args(args)
     seeds = list(range(args.first_seed, args.first_seed + count))
     scenario.simulator(seeds[0])  # bad scenario input fails here, before the pool starts
-    with console.status(f"running {len(schedulers)} schedulers x {count} seeds"):
-        result = compare(scenario, schedulers, seeds, workers=args.workers)
+    with console.status(f"running {len(schedulers)} schedulers x {count} seeds"
+                        f"{' on Ray' if args.backend == 'ray' else ''}"):
+        result = compare(scenario, schedulers, seeds, workers=args.workers,
+                         backend=args.backend, address=args.address)
     # Reference numbers hold for the preset's own scenario only.
     reference = preset if preset and scenario == preset.scenario else None
     console.print(summary_table(result, reference))

@@ -4,7 +4,9 @@ Examples::
 
     socsim train --env socsim/DeepSoCS-v0 --algo bc --out runs/bc --episodes 16 --epochs 30
     socsim train --algo reinforce --init runs/bc --out runs/rf --iterations 60
+    socsim train --algo reinforce --out runs/rf --backend ray --workers 8   # rollouts on Ray
     socsim evaluate runs/rf --env socsim/DeepSoCS-v0 --seeds 20
+    socsim evaluate          # the shipped agent vs HEFT_RT and ETF: table + plot
 """
 
 from __future__ import annotations
@@ -35,7 +37,16 @@ def add_learned_commands(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--episodes", type=int, default=16, help="bc: teacher episodes")
     train.add_argument("--epochs", type=int, default=30, help="bc: passes over the examples")
     train.add_argument("--iterations", type=int, default=50, help="reinforce: policy updates")
-    train.add_argument("--workers", type=int, default=2, help="reinforce: worker processes")
+    train.add_argument("--workers", type=int, default=2,
+                       help="reinforce: rollout workers (processes, or Ray actors)")
+    train.add_argument("--backend", choices=("local", "ray"), default="local",
+                       help="reinforce: where the rollout workers run: local processes or "
+                       "Ray actors, the learner staying here (pip install 'socsim[ray]'; "
+                       "see docs/ray.md)")
+    train.add_argument("--address", default=None,
+                       help="reinforce with --backend ray: the Ray cluster, e.g. auto, "
+                       "HOST:6379 or ray://HOST:10001 (default: RAY_ADDRESS, else a new "
+                       "local Ray instance)")
     train.add_argument("--rollouts", type=int, default=4,
                        help="reinforce: episodes per iteration sharing one seed")
     train.add_argument("--init", default=None,
@@ -45,8 +56,22 @@ def add_learned_commands(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(handler=_train)
 
-    evaluate = sub.add_parser("evaluate", help="evaluate a trained scheduler against heuristics")
-    evaluate.add_argument("run", type=Path, help="run folder or checkpoint")
+    evaluate = sub.add_parser(
+        "evaluate", help="evaluate a trained scheduler against heuristics (no RUN: the shipped "
+        "agent vs HEFT_RT and ETF, a table and a plot)",
+        description="With a run folder: its policy and heuristics on the same reset seeds of "
+        "its environment. Without: the agent shipped with socsim (learned:default) against "
+        "HEFT_RT and ETF on the DeepSoCS protocol at sigma 0 and 0.5, on --seeds held-out "
+        "simulator seeds, through 'socsim compare' runs; prints the table and writes "
+        "agent_vs_heft.{md,csv,png} to --out.")
+    evaluate.add_argument("run", type=Path, nargs="?", default=None,
+                          help="run folder or checkpoint (default: the shipped agent)")
+    evaluate.add_argument("--out", type=Path, default=Path("evaluate_results"),
+                          help="without RUN: output folder (default evaluate_results)")
+    evaluate.add_argument("--noises", default="0,0.5",
+                          help="without RUN: execution-noise levels (default 0,0.5)")
+    evaluate.add_argument("--workers", type=int, default=None,
+                          help="without RUN: worker processes (default: all CPUs)")
     evaluate.add_argument("--env", default=None, help="environment id (default: the run's)")
     evaluate.add_argument("--env-kwargs", default=None, type=json.loads,
                           help="environment keywords as JSON (default: the run's)")
@@ -65,6 +90,14 @@ def _noises(text: str) -> list[float]:
 def _train(args: argparse.Namespace, console: Any = None) -> int:
     import torch
 
+    from socsim.agents.compare_cmd import check_backend_args
+    from socsim.cli import UsageError
+
+    if args.backend == "ray" and args.algo != "reinforce":
+        raise UsageError(f"--backend ray is for --algo reinforce, not {args.algo}")
+    if args.workers < 1:
+        raise UsageError(f"--workers must be >= 1, got {args.workers}")
+    check_backend_args(args)
     torch.set_num_threads(1)
     saved = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
              if k != "handler"}
@@ -89,7 +122,8 @@ def _train(args: argparse.Namespace, console: Any = None) -> int:
                                  noises=_noises(args.noises), iterations=args.iterations,
                                  workers=args.workers, rollouts=args.rollouts, init=args.init,
                                  seed=args.seed, **({"lr": args.lr} if args.lr else {}))
-        train_reinforce(config, args.out, saved, show_progress=not args.quiet)
+        train_reinforce(config, args.out, saved, show_progress=not args.quiet,
+                        backend=args.backend, address=args.address)
     print(f"trained policy in {args.out}")
     return 0
 
@@ -123,8 +157,31 @@ def summarize(results: dict[str, list[dict[str, float]]], key: str = "mean_laten
     return out
 
 
+def _showcase(args: argparse.Namespace) -> int:
+    """``socsim evaluate`` without a run: the shipped agent against HEFT_RT and ETF."""
+    import time
+
+    from .showcase import agent_vs_heuristics, format_table, write_outputs
+
+    baselines = [b for b in args.baselines.split(",") if b]
+    noises = _noises(args.noises)
+    print(f"learned:default vs {', '.join(baselines)} on the DeepSoCS protocol, sigma "
+          f"{', '.join(f'{n:g}' for n in noises)}, {args.seeds} held-out seeds "
+          f"({args.first_seed}..{args.first_seed + args.seeds - 1}); mean job latency, us")
+    start = time.perf_counter()
+    rows = agent_vs_heuristics(noises=noises, seeds=args.seeds, first_seed=args.first_seed,
+                               baselines=baselines, workers=args.workers)
+    print(format_table(rows, baselines))
+    paths = write_outputs(rows, baselines, args.out)
+    print(f"{time.perf_counter() - start:.0f} s; wrote {', '.join(str(p) for p in paths)}")
+    return 0
+
+
 def _evaluate(args: argparse.Namespace, console: Any = None) -> int:
     from .checkpoint import read_config, write_json
+
+    if args.run is None:
+        return _showcase(args)
 
     config = read_config(args.run)
     env_id = args.env or config.get("env_id", "socsim/DeepSoCS-v0")

@@ -18,14 +18,20 @@ Each iteration:
 Every random stream is derived from ``(seed, iteration)``, so a run
 resumed from its checkpoint makes the same next update as one never
 interrupted.
+
+Rollouts go to a :class:`RolloutPool`: this process (one worker), a local
+fork pool, or Ray actors (``backend="ray"``, :mod:`socsim.agents.distributed`).
+Each job carries its own seeds, so the episodes, hence the learning curve,
+do not depend on the pool, on the worker that ran a job, or on a retry.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -109,6 +115,84 @@ def _rollout(job: tuple[dict[str, Any], dict[str, Any], dict[str, torch.Tensor],
             "keep": np.asarray(keep, dtype=np.int64), "rewards": np.asarray(ep.rewards),
             "times": np.asarray(ep.times), "end_time": end_time, "metrics": ep.metrics,
             "baseline": ep.baseline, "return": ep.episode_return}
+
+
+class RolloutPool(Protocol):
+    """Where the rollouts of an iteration run: an ordered ``map`` over jobs."""
+
+    def map(self, jobs: list[tuple]) -> list[dict[str, Any]]:
+        """One episode per job, in job order."""
+        ...
+
+    def close(self) -> None:
+        """Release the workers."""
+        ...
+
+
+class LocalRollouts:
+    """Rollouts in this process (``workers=1``) or in a local fork pool.
+
+    Args:
+        workers: Worker processes (1: none, run here).
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.pool = mp.get_context("fork").Pool(workers) if workers > 1 else None
+
+    def map(self, jobs: list[tuple]) -> list[dict[str, Any]]:
+        """One episode per job, in job order."""
+        return self.pool.map(_rollout, jobs) if self.pool else [_rollout(j) for j in jobs]
+
+    def close(self) -> None:
+        """Stop the pool."""
+        if self.pool is not None:
+            self.pool.close()
+            self.pool.join()
+
+
+class RayRollouts:
+    """Rollouts on ``workers`` Ray actors, in a Ray session (started here if need be).
+
+    Args:
+        workers: Ray actors (one CPU each).
+        address: Ray cluster (see :func:`socsim.agents.distributed.ray_session`).
+    """
+
+    def __init__(self, workers: int, address: str | None = None) -> None:
+        from socsim.agents.distributed import RayActorPool, ray_session
+
+        self.stack = ExitStack()
+        try:
+            self.stack.enter_context(ray_session(address))
+            self.actors = RayActorPool(_rollout, workers)
+            self.stack.callback(self.actors.close)
+        except BaseException:
+            self.stack.close()
+            raise
+
+    def map(self, jobs: list[tuple]) -> list[dict[str, Any]]:
+        """One episode per job, in job order."""
+        return self.actors.map(jobs)
+
+    def close(self) -> None:
+        """Stop the actors, and Ray if it was started here."""
+        self.stack.close()
+
+
+def rollout_pool(workers: int, backend: str = "local", address: str | None = None
+                 ) -> RolloutPool:
+    """The rollout workers: ``local`` (this process or a fork pool) or ``ray`` actors.
+
+    Raises:
+        ValueError: An unknown backend, or ``address`` without Ray.
+    """
+    if backend == "ray":
+        return RayRollouts(workers, address)
+    if backend != "local":
+        raise ValueError(f"unknown backend {backend!r}; choose local or ray")
+    if address is not None:
+        raise ValueError("a Ray address needs backend='ray'")
+    return LocalRollouts(workers)
 
 
 def returns_to_go(rewards: np.ndarray, times: np.ndarray, end_time: float, r_bar: float
@@ -224,19 +308,29 @@ class Trainer:
                         {"rng": rng_state(self.rng), "r_bar": self.r_bar},
                         keep=self.iteration % 25 == 0)
 
-    def run(self, show_progress: bool = True) -> SchedulingPolicy:
-        """Train until ``config.iterations``, checkpointing every iteration."""
+    def run(self, show_progress: bool = True, backend: str = "local",
+            address: str | None = None, pool: RolloutPool | None = None
+            ) -> SchedulingPolicy:
+        """Train until ``config.iterations``, checkpointing every iteration.
+
+        Args:
+            show_progress: Show a progress bar.
+            backend: Where the ``config.workers`` rollout workers run: ``local``
+                processes or ``ray`` actors (the learner stays here).
+            address: Ray cluster for ``backend="ray"``.
+            pool: Rollout workers to use instead (left open; the caller closes it).
+        """
         c = self.config
+        own_pool = pool is None
+        pool = rollout_pool(c.workers, backend, address) if pool is None else pool
         logger = Logger(self.run_dir)
-        ctx = mp.get_context("fork")
-        pool = ctx.Pool(c.workers) if c.workers > 1 else None
         try:
             with progress_bar(disable=not show_progress) as bar:
                 task = bar.add_task("reinforce", total=c.iterations, completed=self.iteration,
                                     status="")
                 while self.iteration < c.iterations:
                     jobs = self.jobs()
-                    episodes = pool.map(_rollout, jobs) if pool else [_rollout(j) for j in jobs]
+                    episodes = pool.map(jobs)
                     stats = self.update(episodes)
                     lat = float(np.mean([ep["metrics"]["mean_latency"] for ep in episodes]))
                     stats["rollout/mean_latency"] = lat
@@ -255,15 +349,14 @@ class Trainer:
                         status += f" (HEFT_RT full run {np.mean(heft):.1f})"
                     bar.update(task, advance=1, status=status)
         finally:
-            if pool is not None:
+            if own_pool:
                 pool.close()
-                pool.join()
             logger.close()
         return self.policy
 
 
 def train_reinforce(config: ReinforceConfig, run_dir: str | Path,
-                    args: dict[str, Any] | None = None, show_progress: bool = True
-                    ) -> SchedulingPolicy:
-    """Train (or resume) a REINFORCE run; see :class:`Trainer`."""
-    return Trainer(config, run_dir, args).run(show_progress)
+                    args: dict[str, Any] | None = None, show_progress: bool = True,
+                    backend: str = "local", address: str | None = None) -> SchedulingPolicy:
+    """Train (or resume) a REINFORCE run; see :class:`Trainer` and :meth:`Trainer.run`."""
+    return Trainer(config, run_dir, args).run(show_progress, backend, address)
