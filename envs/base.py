@@ -247,6 +247,47 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
     def close(self) -> None:
         """Nothing to release (the emulator holds no external resources)."""
 
+    # ------------------------------------------------- driven from outside
+    def attach_simulator(self, sim: Any) -> None:
+        """Act inside a run someone else drives: mirror ``sim`` (see :meth:`Engine.attach`).
+
+        Used by schedulers that wrap a policy trained in this environment
+        (``learned:PATH``): at each of the run's decision points call
+        :meth:`decision_observation`, then act with :meth:`apply` until it
+        returns ``None``. ``sim`` must use this environment's platform and
+        job profiles.
+        """
+        self.engine.attach(sim)
+        self._started = True
+
+    def decision_observation(self, new_decision: bool = False) -> dict[str, np.ndarray] | None:
+        """The observation of the attached run now, or ``None`` if no task can be placed.
+
+        Args:
+            new_decision: The driver reached a new decision point since the
+                last call (the simulator moved): refresh the arrays first.
+        """
+        if new_decision:
+            self.engine.external_decision()
+        if not self._update_mask():
+            return None
+        return self._observation()
+
+    def apply(self, action: int) -> bool:
+        """Apply ``action`` to the attached run without advancing it.
+
+        Returns:
+            ``False`` if the action was the wait action (nothing placed), else ``True``.
+        """
+        engine = self.engine
+        if self.action_mode == "order":
+            engine.place_eft(int(action), comm_aware=self.placement == "eft")
+            return True
+        if action == self.wait_action:
+            return False
+        engine.place(*divmod(int(action), self.limits.max_pes))
+        return True
+
     # --------------------------------------------------------------- masks
     def action_masks(self) -> np.ndarray:
         """The current action mask as booleans (the sb3-contrib ``MaskablePPO`` hook)."""

@@ -16,7 +16,7 @@ import numpy as np
 
 from socsim.errors import SchedulingError
 from socsim.results import SimulationResult
-from socsim.simulator import JobState
+from socsim.simulator import JobState, Simulator
 
 from .generator import InstanceGenerator
 from .rewards import RewardSpec, RewardTracker
@@ -67,16 +67,40 @@ class Engine:
     def start(self, seed: int, *, in_order_queues: bool = False) -> None:
         """Start an episode with simulator seed ``seed`` and run to its first decision point."""
         self.seed = seed
-        self.sim = self.generator.simulator(seed, in_order_queues=in_order_queues)
-        self.obs.reset(self.sim)
-        self.tracker.reset(self.sim)
+        self.attach(self.generator.simulator(seed, in_order_queues=in_order_queues))
+        self.advance()
+
+    def attach(self, sim: Simulator) -> None:
+        """Mirror ``sim`` from its start, whoever drives it.
+
+        :meth:`start` attaches the simulator it creates; a scheduler that
+        acts through the environment inside someone else's run (a learned
+        policy under :meth:`Simulator.run`) attaches that run's simulator and
+        calls :meth:`external_decision` at each of its decision points.
+        A simulator with PE faults turns on the fault-aware mask and rescans
+        even if the environment's own scenario has none.
+        """
+        self.sim = sim
+        self.obs.reset(sim)
+        self.tracker.reset(sim)
         self._result = None
         self._counts = (-1, -1)
         self._tasks_done = -1
-        self._gap = [0.0] * self.sim.platform.num_pes
+        self._gap = [0.0] * sim.platform.num_pes
         self.decision_index = 0
         self.running = True
-        self.advance()
+        self.fault_prone = (self.generator.fault_prone or bool(sim.faults.scheduled)
+                            or sim.faults.mtbf is not None)
+
+    def external_decision(self) -> None:
+        """Bring the arrays up to date at a decision point reached by an outside driver.
+
+        What :meth:`advance` does after the simulator has moved, for a
+        simulator advanced by someone else (see :meth:`attach`).
+        """
+        self.decision_index += 1
+        self._gap = [0.0] * len(self._gap)  # a new decision point: no idle gaps planned
+        self._sync()
 
     def advance(self) -> bool:
         """Run the emulator to its next decision point and update the arrays.

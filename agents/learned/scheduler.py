@@ -47,6 +47,10 @@ class LearnedScheduler:
                  env_kwargs: dict[str, Any] | None = None, name: str = "learned") -> None:
         self.policy = policy
         self.name = name
+        # One decision is a batch-1 pass through a small network: intra-op threads only
+        # add overhead, and with one worker process per core they oversubscribe the CPUs
+        # (10x slower runs measured on 2 cores).
+        torch.set_num_threads(1)
         kwargs = {k: v for k, v in (env_kwargs or {}).items() if k not in ("noise",)}
         self.env = make_env(env_id, {**kwargs, "baseline": None},
                             policy.config.encoder.finish_features)
@@ -69,37 +73,19 @@ class LearnedScheduler:
                    config.get("env_kwargs", {}), name=f"learned:{path or 'default'}")
 
     def reset(self, view: SchedulerView, rng: np.random.Generator) -> None:
-        """Point the environment's engine at the simulator about to run."""
-        sim = view._sim  # the engine mirrors the simulator, as in the environment
-        engine = self.base.engine
-        engine.sim = sim
-        engine.obs.reset(sim)
-        engine.tracker.reset(sim)
-        engine._result = None
-        engine._counts = (-1, -1)
-        engine._tasks_done = -1
-        engine._gap = [0.0] * sim.platform.num_pes
-        engine.decision_index = 0
-        engine.running = True
-        self.base._started = True
+        """Point the environment at the simulator about to run."""
+        self.base.attach_simulator(view._sim)  # the view's simulator, mirrored read-only
 
     def decide(self, view: SchedulerView) -> list:
-        """Act until nothing is left to place (placements go straight to the simulator)."""
-        base, engine = self.base, self.base.engine
-        engine.decision_index += 1  # what Engine.advance does after the simulator advanced
-        engine._gap = [0.0] * len(engine._gap)
-        engine._sync()
-        order = base.action_mode == "order"
-        while base._update_mask():
-            obs = base._observation()
+        """Act until the policy waits or nothing is left to place (placements go straight in)."""
+        base = self.base
+        obs = base.decision_observation(new_decision=True)
+        while obs is not None:
             if self.policy.config.encoder.finish_features:
                 obs = {**obs, FINISH_KEY: eft_finish_times(base)}
             with torch.no_grad():
                 action = int(self.policy(obs_to_tensors(obs))[0].argmax(-1)[0])
-            if order:
-                engine.place_eft(action, comm_aware=base.placement == "eft")
-            elif action == base.wait_action:
+            if not base.apply(action):
                 break
-            else:
-                engine.place(*divmod(action, base.limits.max_pes))
+            obs = base.decision_observation()
         return []
