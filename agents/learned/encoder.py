@@ -74,6 +74,11 @@ class EncoderConfig:
         depth: Message-passing rounds (children to parents).
         finish_features: Whether node inputs include ``node_pe_finish`` (see
             :mod:`socsim.agents.learned.features`).
+        log_inputs: Compress real-valued inputs with ``sign(x) log(1 + |x|)``
+            (:func:`squash_inputs`) before any layer: on platforms where a
+            task takes 1000x the typical job time on a slow PE, raw times
+            blow the network up. New policies use it; checkpoints without
+            the key load without it.
     """
 
     node_dim: int
@@ -87,6 +92,7 @@ class EncoderConfig:
     hidden: tuple[int, ...] = (32,)
     depth: int = 3
     finish_features: bool = False
+    log_inputs: bool = False
 
     def to_dict(self) -> dict:
         """JSON-friendly form."""
@@ -105,8 +111,10 @@ class EncoderConfig:
 
         Args:
             space: The observation space.
-            **sizes: ``embed_dim``, ``hidden``, ``depth`` overrides.
+            **sizes: ``embed_dim``, ``hidden``, ``depth``, ``log_inputs`` overrides
+                (``log_inputs`` defaults to ``True`` here).
         """
+        sizes = {"log_inputs": True, **sizes}
         num_pes = space["pe_features"].shape[0]
         num_types = int(space["pe_type"].high.max()) + 1
         finish = FINISH_KEY in space.spaces if hasattr(space, "spaces") else FINISH_KEY in space
@@ -117,6 +125,25 @@ class EncoderConfig:
                    global_dim=space["global_features"].shape[0],
                    max_jobs=int(space["node_job"].high.max()) + 1,
                    num_pes=num_pes, num_types=num_types, **sizes)  # type: ignore[arg-type]
+
+
+#: Real-valued observation entries that :func:`squash_inputs` compresses.
+REAL_KEYS = ("node_features", "node_pe_time", "edge_features", "pe_features", "global_features",
+             FINISH_KEY)
+
+
+def squash_inputs(obs: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``obs`` with real-valued entries mapped through ``sign(x) log(1 + |x|)``.
+
+    Monotone and sign-preserving, so ``-1`` "cannot run" sentinels stay
+    negative and zero padding stays zero.
+    """
+    out = dict(obs)
+    for key in REAL_KEYS:
+        if key in out:
+            x = out[key].float()
+            out[key] = torch.sign(x) * torch.log1p(x.abs())
+    return out
 
 
 def obs_to_tensors(obs: Mapping[str, np.ndarray] | Sequence[Mapping[str, np.ndarray]]

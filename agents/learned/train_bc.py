@@ -42,6 +42,8 @@ class BCConfig:
         embed_dim: Encoder width.
         depth: Message-passing rounds.
         finish_features: Add ``node_pe_finish`` to the observation.
+        finish_prior: Initial scale of the earliest-finish prior on ``assign``
+            pair scores (0: none; see :mod:`socsim.agents.learned.policy`).
         seed: Seed of everything.
         eval_seeds: Reset seeds of the greedy evaluation after each epoch.
     """
@@ -58,6 +60,7 @@ class BCConfig:
     embed_dim: int = 32
     depth: int = 3
     finish_features: bool = True
+    finish_prior: float = 0.0
     seed: int = 0
     eval_seeds: list[int] = field(default_factory=lambda: [10_000, 10_001])
 
@@ -125,7 +128,8 @@ def train_bc(config: BCConfig, run_dir: str | Path, args: dict[str, Any] | None 
     env = make_env(config.env_id, {"baseline": None, **config.env_kwargs},
                    config.finish_features)
     if policy is None:
-        policy = build_policy(env, embed_dim=config.embed_dim, depth=config.depth)
+        policy = build_policy(env, embed_dim=config.embed_dim, depth=config.depth,
+                              finish_prior=config.finish_prior)
     optimizer = torch.optim.Adam(policy.parameters(), lr=config.lr)
     start = 0
     state = load_checkpoint(run_dir)

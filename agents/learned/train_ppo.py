@@ -75,11 +75,7 @@ def _extractor_class() -> type:
             self.policy = policy
 
         def forward(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
-            emb = self.policy.encoder(obs)
-            if self.policy.config.action_mode == "order":
-                logits = self.policy.decoder(emb)
-            else:
-                logits = self.policy.decoder(emb, obs)
+            logits, emb = self.policy.scores(obs)
             return torch.cat([logits, emb.glob], -1)
 
     return GraphExtractor
