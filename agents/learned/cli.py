@@ -52,6 +52,11 @@ def add_learned_commands(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--init", default=None,
                        help="reinforce, ppo: run folder to start from (e.g. a BC run)")
     train.add_argument("--lr", type=float, default=None, help="learning rate")
+    train.add_argument("--finish-prior", type=float, default=0.0,
+                       help="bc, reinforce (fresh policy, assign mode): initial scale of the "
+                       "earliest-finish prior on pair scores, e.g. 200 (0: none)")
+    train.add_argument("--entropy", type=float, default=None,
+                       help="reinforce: initial entropy weight (default 0.01)")
     train.add_argument("--steps", type=int, default=20_000, help="ppo: environment steps")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(handler=_train)
@@ -107,6 +112,7 @@ def _train(args: argparse.Namespace, console: Any = None) -> int:
         config = BCConfig(env_id=args.env, env_kwargs=args.env_kwargs,
                           noises=_noises(args.noises), teacher=args.teacher,
                           episodes=args.episodes, epochs=args.epochs, seed=args.seed,
+                          finish_prior=args.finish_prior,
                           **({"lr": args.lr} if args.lr else {}))
         train_bc(config, args.out, saved, show_progress=not args.quiet)
     elif args.algo == "ppo":
@@ -121,7 +127,10 @@ def _train(args: argparse.Namespace, console: Any = None) -> int:
         config = ReinforceConfig(env_id=args.env, env_kwargs=args.env_kwargs,
                                  noises=_noises(args.noises), iterations=args.iterations,
                                  workers=args.workers, rollouts=args.rollouts, init=args.init,
-                                 seed=args.seed, **({"lr": args.lr} if args.lr else {}))
+                                 seed=args.seed, finish_prior=args.finish_prior,
+                                 **({"lr": args.lr} if args.lr else {}),
+                                 **({"entropy_start": args.entropy}
+                                    if args.entropy is not None else {}))
         train_reinforce(config, args.out, saved, show_progress=not args.quiet,
                         backend=args.backend, address=args.address)
     print(f"trained policy in {args.out}")

@@ -67,6 +67,9 @@ class ReinforceConfig:
         embed_dim: Encoder width (fresh policies).
         depth: Message-passing rounds (fresh policies).
         finish_features: Add ``node_pe_finish`` to the observation (fresh policies).
+        finish_prior: Initial scale of the earliest-finish prior on ``assign``
+            pair scores (fresh policies; 0: none; see
+            :mod:`socsim.agents.learned.policy`).
         seed: Seed of everything.
         eval_every: Greedy evaluation every that many iterations (0: never).
         eval_seeds: Reset seeds of the evaluation.
@@ -90,6 +93,7 @@ class ReinforceConfig:
     embed_dim: int = 32
     depth: int = 3
     finish_features: bool = True
+    finish_prior: float = 0.0
     seed: int = 0
     eval_every: int = 10
     eval_seeds: list[int] = field(default_factory=lambda: [10_000, 10_001])
@@ -238,7 +242,8 @@ class Trainer:
         else:
             env = make_env(config.env_id, {"baseline": None, **config.env_kwargs},
                            config.finish_features)
-            self.policy = build_policy(env, embed_dim=config.embed_dim, depth=config.depth)
+            self.policy = build_policy(env, embed_dim=config.embed_dim, depth=config.depth,
+                                       finish_prior=config.finish_prior)
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=config.lr)
         self.iteration = 0
         self.r_bar = 0.0

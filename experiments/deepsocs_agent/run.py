@@ -1,7 +1,26 @@
-"""Reproduce the DeepSoCS-v0 learned agent: BC from ETF, short REINFORCE, 20-seed evaluation.
+"""Train and evaluate the DeepSoCS-v0 learned agent shipped as ``learned:default``.
 
-Usage: .venv/bin/python experiments/deepsocs_agent/run.py [--out DIR]
-Writes results.csv, results.md and latency.png beside this script.
+Recipe (default, ``--recipe prior``): a fresh ``assign``-mode graph policy
+whose pair scores carry the earliest-finish prior (scale 200; the score
+layers start at zero, so the untrained policy places the pair that finishes
+first by the real-time finish feature), trained by Decima-style REINFORCE
+for 25 iterations (8 rollouts sharing a seed, noise alternating 0 / 0.5,
+lr 3e-4, 2 worker processes). ``--recipe bc`` is the earlier recipe:
+behaviour cloning of ETF, then REINFORCE from it.
+
+Evaluation: 20 simulator seeds (100000-100019) that training never drew, at
+sigma 0 and 0.5, through ``socsim compare`` runs (every scheduler sees the
+same arrivals and noise draws): the trained agent, the untrained prior
+policy (what training started from), HEFT_RT and ETF; mean latency of
+completed jobs with standard errors, and the paired difference to ETF.
+
+Usage::
+
+    .venv/bin/python experiments/deepsocs_agent/run.py                 # train + evaluate
+    .venv/bin/python experiments/deepsocs_agent/run.py --evaluate-only RUN
+
+Writes results.md, results.csv and latency.png beside this script; run folders
+go to runs/ (git-ignored).
 """
 
 from __future__ import annotations
@@ -18,96 +37,135 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import numpy as np
+import torch
 
+from socsim.agents.compare import compare
 from socsim.agents.learned.checkpoint import read_config
-from socsim.agents.learned.cli import evaluate_run, summarize
+from socsim.agents.learned.policy import build_policy
+from socsim.agents.learned.rollout import make_env
+from socsim.agents.scenario import PRESETS
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parent
 SOCSIM = [sys.executable, "-m", "socsim"]
-SEEDS = list(range(100_000, 100_020))  # training uses reset seeds 0..99 and iteration seeds
+FIRST_SEED, SEEDS = 100_000, 20
+NOISES = (0.0, 0.5)
+ENV_KWARGS = {"action_mode": "assign"}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    """Train (unless ``--evaluate-only``) and evaluate."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=HERE / "runs")
-    parser.add_argument("--iterations", type=int, default=0,
-                        help="REINFORCE iterations after BC (0: BC only)")
-    parser.add_argument("--rl-lr", type=float, default=1e-4, help="REINFORCE learning rate")
-    parser.add_argument("--mode", default="assign", choices=["order", "assign"])
-    parser.add_argument("--teacher", default="etf")
-    parser.add_argument("--episodes", type=int, default=16)
-    parser.add_argument("--epochs", type=int, default=25)
-    parser.add_argument("--evaluate-only", nargs=2, type=Path, metavar=("BC", "RF"),
-                        help="skip training: evaluate these two run folders")
+    parser.add_argument("--recipe", choices=["prior", "bc"], default="prior")
+    parser.add_argument("--iterations", type=int, default=25, help="REINFORCE iterations")
+    parser.add_argument("--finish-prior", type=float, default=200.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--evaluate-only", type=Path, default=None, metavar="RUN")
     args = parser.parse_args()
-    t0 = time.time()
-    bc, rf = args.out / "bc", args.out / "reinforce"
-    if args.evaluate_only:
-        bc, rf = args.evaluate_only
-    else:
-        train(bc, rf, args)
-    t_train = time.time() - t0
-    evaluate(bc, rf, t_train)
+    torch.set_num_threads(1)
+    start = time.perf_counter()
+    run = args.evaluate_only or train(args)
+    train_s = None if args.evaluate_only else time.perf_counter() - start
+    evaluate(run, args, train_s)
 
 
-def train(bc: Path, rf: Path, args: argparse.Namespace) -> None:
-    """BC from a teacher, then (optionally) REINFORCE from the BC policy."""
-    kwargs = json.dumps({"action_mode": args.mode})
-    subprocess.run([*SOCSIM, "train", "--algo", "bc", "--out", str(bc), "--noises", "0,0.5",
-                    "--env-kwargs", kwargs, "--teacher", args.teacher,
-                    "--episodes", str(args.episodes), "--epochs", str(args.epochs), "--quiet"],
-                   check=True)
-    if args.iterations:
-        subprocess.run([*SOCSIM, "train", "--algo", "reinforce", "--init", str(bc), "--out",
-                        str(rf), "--noises", "0,0.5", "--env-kwargs", kwargs, "--iterations",
-                        str(args.iterations), "--workers", "2", "--lr", str(args.rl_lr),
-                        "--quiet"], check=True)
+def train(args: argparse.Namespace) -> Path:
+    """Run ``socsim train`` for the chosen recipe; returns the trained run folder."""
+    common = ["--noises", "0,0.5", "--env-kwargs", json.dumps(ENV_KWARGS), "--quiet"]
+    rf = args.out / f"{args.recipe}_rf"
+    init: list[str] = ["--finish-prior", str(args.finish_prior)]
+    if args.recipe == "bc":
+        bc = args.out / "bc"
+        subprocess.run([*SOCSIM, "train", "--algo", "bc", "--out", str(bc), "--teacher", "etf",
+                        "--episodes", "16", "--epochs", "25", *common], check=True)
+        init = ["--init", str(bc)]
+    subprocess.run([*SOCSIM, "train", "--algo", "reinforce", "--out", str(rf), *init,
+                    "--iterations", str(args.iterations), "--rollouts", "8", "--workers",
+                    str(args.workers), "--lr", "3e-4", *common], check=True)
+    return rf
 
 
-def evaluate(bc: Path, rf: Path, t_train: float) -> None:
-    """20 held-out seeds at sigma 0 and 0.5; results table, CSV and plot."""
-    agents = [(label, run) for label, run in (("bc", bc), ("bc+reinforce", rf))
-              if (run / "policy.pt").exists()]
-    rows = []
-    for noise in (0.0, 0.5):
-        for k, (agent, run) in enumerate(agents):
-            kwargs = {**read_config(run).get("env_kwargs", {}), "noise": noise}
-            res = evaluate_run(run, "socsim/DeepSoCS-v0", kwargs, SEEDS,
-                               ["heft-rt", "etf"] if k == 0 else [])
-            for name, (mean, se) in summarize(res).items():
-                label = agent if name == "learned" else name
-                rows.append({"noise": noise, "scheduler": label, "mean_latency": round(mean, 2),
-                             "se": round(se, 2), "seeds": len(SEEDS),
-                             "action_mode": kwargs.get("action_mode", "order")
-                             if name == "learned" else "own"})
+def untrained_prior(run: Path, out: Path) -> Path | None:
+    """The policy the run started from (rebuilt from its config), saved as ``out/policy.pt``."""
+    config = read_config(run)
+    if not config.get("finish_prior") or config.get("init"):
+        return None
+    torch.manual_seed(config["seed"])  # the trainer seeds torch, then builds the policy
+    env = make_env(config["env_id"], {"baseline": None, **config["env_kwargs"]},
+                   config["finish_features"])
+    policy = build_policy(env, embed_dim=config["embed_dim"], depth=config["depth"],
+                          finish_prior=config["finish_prior"])
+    out.mkdir(parents=True, exist_ok=True)
+    torch.save({"policy": policy.state_dict(), "policy_config": policy.config.to_dict()},
+               out / "policy.pt")
+    (out / "config.json").write_text(json.dumps({**config, "iterations": 0}))
+    return out
+
+
+def evaluate(run: Path, args: argparse.Namespace, train_s: float | None) -> None:
+    """Agent, untrained prior, HEFT_RT and ETF on the held-out seeds; tables and plot."""
+    agents = {"agent": f"learned:{run}"}
+    prior = untrained_prior(run, args.out / "untrained_prior")
+    if prior is not None:
+        agents["untrained prior"] = f"learned:{prior}"
+    names = [*agents.values(), "heft-rt", "etf"]
+    label = {v: k for k, v in agents.items()}
+    seeds = list(range(FIRST_SEED, FIRST_SEED + SEEDS))
+    rows, t0 = [], time.perf_counter()
+    for noise in NOISES:
+        scenario = PRESETS["deepsocs"].scenario.replace(noise=noise)
+        result = compare(scenario, names, seeds, workers=args.workers)
+        etf = np.asarray(result.values("etf", "mean_latency"))
+        heft = np.asarray(result.values("heft-rt", "mean_latency"))
+        for name in names:
+            v = np.asarray(result.values(name, "mean_latency"))
+            d = v - etf
+            rows.append({"noise": noise, "scheduler": label.get(name, name),
+                         "mean_latency": round(float(v.mean()), 3),
+                         "se": round(float(v.std(ddof=1) / np.sqrt(len(v))), 3),
+                         "vs_heft_rt_pct": round(100 * (v.mean() / heft.mean() - 1), 2),
+                         "vs_etf_pct": round(100 * (v.mean() / etf.mean() - 1), 2),
+                         "paired_diff_to_etf": round(float(d.mean()), 3),
+                         "paired_diff_se": round(float(d.std(ddof=1) / np.sqrt(len(d))), 3)})
+    eval_s = time.perf_counter() - t0
     with (HERE / "results.csv").open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    lines = [f"Training wall time (run.py, 2 cores): {t_train:.0f} s.", "",
-             "| sigma | scheduler | mean latency (us) | s.e. | vs HEFT_RT | vs ETF |",
-             "|---|---|---|---|---|---|"]
-    for noise in (0.0, 0.5):
-        sub = {r["scheduler"]: r for r in rows if r["noise"] == noise}
-        heft, etf = sub["heft-rt"]["mean_latency"], sub["etf"]["mean_latency"]
-        for r in sub.values():
-            lines.append(f"| {noise} | {r['scheduler']} | {r['mean_latency']:.2f} | {r['se']:.2f}"
-                         f" | {100 * (r['mean_latency'] / heft - 1):+.1f} %"
-                         f" | {100 * (r['mean_latency'] / etf - 1):+.1f} % |")
+    timing = (f"training {train_s:.0f} s (recipe {args.recipe}), " if train_s is not None
+              else "")
+    lines = [f"`{' '.join(sys.argv)}`: {timing}evaluation {eval_s:.0f} s, 2 cores.",
+             f"{SEEDS} held-out simulator seeds ({seeds[0]}..{seeds[-1]}); mean latency of "
+             "completed jobs (us) +- s.e.; paired difference to ETF on the same seeds.", "",
+             "| sigma | scheduler | mean latency | s.e. | vs HEFT_RT | vs ETF "
+             "| paired diff to ETF |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['noise']:g} | {r['scheduler']} | {r['mean_latency']:.2f} | "
+                     f"{r['se']:.2f} | {r['vs_heft_rt_pct']:+.1f} % | {r['vs_etf_pct']:+.1f} % | "
+                     f"{r['paired_diff_to_etf']:+.2f} +- {r['paired_diff_se']:.2f} |")
     (HERE / "results.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
-    names = ["heft-rt", "etf"] + [label for label, _ in agents]
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    for k, noise in enumerate((0.0, 0.5)):
-        sub = {r["scheduler"]: r for r in rows if r["noise"] == noise}
-        xs = [i + 0.38 * k for i in range(len(names))]
-        ax.bar(xs, [sub[n]["mean_latency"] for n in names], 0.36,
-               yerr=[sub[n]["se"] for n in names], label=f"sigma {noise}")
-    ax.set_xticks([i + 0.19 for i in range(len(names))], names)
-    ax.set_ylabel("mean latency (us)")
+    plot(rows)
+
+
+def plot(rows: list[dict]) -> None:
+    """Bars of mean latency per scheduler, one group per noise level."""
+    names = list(dict.fromkeys(r["scheduler"] for r in rows))
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    width = 0.8 / len(names)
+    for k, name in enumerate(names):
+        sub = [next(r for r in rows if r["noise"] == n and r["scheduler"] == name)
+               for n in NOISES]
+        ax.bar([i + k * width for i in range(len(NOISES))], [r["mean_latency"] for r in sub],
+               width, yerr=[r["se"] for r in sub], capsize=3, label=name)
+    ax.set_xticks([i + width * (len(names) - 1) / 2 for i in range(len(NOISES))],
+                  [f"sigma = {n:g}" for n in NOISES])
     ax.set_ylim(90, None)
-    ax.legend()
-    ax.set_title("DeepSoCS-v0, 20 held-out seeds")
+    ax.set_ylabel("mean latency (us)")
+    ax.legend(fontsize=8)
+    ax.set_title("DeepSoCS-v0 protocol, 20 held-out seeds", fontsize=9)
     fig.tight_layout()
     fig.savefig(HERE / "latency.png", dpi=120)
 
