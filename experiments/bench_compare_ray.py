@@ -31,12 +31,15 @@ from socsim.agents.compare import compare
 from socsim.agents.distributed import RayExecutor, ray_session
 from socsim.agents.scenario import DEEPSOCS
 
+#: The schedulers of the grid (``--agent`` adds the shipped learned agent, as in the study).
+SCHEDULERS = list(DEEPSOCS.schedulers)
+
 
 def grid(seeds: int, noises: list[float], **options: Any) -> list[dict[str, Any]]:
     """All rows of the grid (one comparison per noise level), in a fixed order."""
     rows = []
     for noise in noises:
-        result = compare(DEEPSOCS.scenario.replace(noise=noise), DEEPSOCS.schedulers,
+        result = compare(DEEPSOCS.scenario.replace(noise=noise), SCHEDULERS,
                          list(range(seeds)), **options)
         rows.extend({"noise": noise, **row} for row in result.rows)
     return rows
@@ -58,9 +61,14 @@ def main() -> None:
                         help="workers of the parallel runs (default 2)")
     parser.add_argument("--address", default="local",
                         help="Ray cluster (default: a new local instance of --workers CPUs)")
+    parser.add_argument("--agent", action="store_true",
+                        help="add learned:default to the schedulers (the study's grid; each "
+                        "agent run costs about a second, so the grid is long enough to scale)")
     args = parser.parse_args()
-    runs = len(DEEPSOCS.schedulers) * args.seeds * len(args.noises)
-    print(f"DeepSoCS compare grid: {len(DEEPSOCS.schedulers)} schedulers x {args.seeds} seeds "
+    if args.agent:
+        SCHEDULERS.append("learned:default")
+    runs = len(SCHEDULERS) * args.seeds * len(args.noises)
+    print(f"DeepSoCS compare grid: {len(SCHEDULERS)} schedulers x {args.seeds} seeds "
           f"x {len(args.noises)} noise levels = {runs} runs")
 
     serial_s, reference = timed(lambda: grid(args.seeds, args.noises, workers=1))
