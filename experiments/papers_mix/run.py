@@ -67,8 +67,10 @@ def main() -> None:
     torch.set_num_threads(1)
     start = time.perf_counter()
     run = args.evaluate_only or train(args)
-    train_s = time.perf_counter() - start
-    evaluate(run, args, train_s if args.evaluate_only is None else None)
+    if args.evaluate_only is None:  # kept with the run, for later --evaluate-only tables
+        (run / "train_seconds.txt").write_text(f"{time.perf_counter() - start:.0f}\n")
+    stamp = run / "train_seconds.txt"
+    evaluate(run, args, float(stamp.read_text()) if stamp.exists() else None)
 
 
 def train(args: argparse.Namespace) -> Path:
@@ -116,6 +118,11 @@ def evaluate(run: Path, args: argparse.Namespace, train_s: float | None) -> None
         writer.writeheader()
         writer.writerows(rows)
     heft = {m: stats["heft-rt", m][0] for m, _ in METRICS}
+    paired = {}  # the agent minus HEFT_RT on the same seeds
+    for metric in ("mean_latency", "edp"):
+        d = (np.asarray(result.values(agent, metric), dtype=float)
+             - np.asarray(result.values("heft-rt", metric), dtype=float))
+        paired[metric] = (d.mean(), d.std(ddof=1) / np.sqrt(len(d)))
     lines = [f"Scenario: SoCStream-v0 default (mobile_soc, edge_ai, 8 ms Poisson, <= 12 jobs, "
              f"1 s); {len(seeds)} held-out seeds ({seeds[0]}..{seeds[-1]}); mean +- s.e. "
              f"Agent: {run.name} (teacher {args.teacher}).",
@@ -129,6 +136,9 @@ def evaluate(run: Path, args: argparse.Namespace, train_s: float | None) -> None
                      + f" | {100 * (stats[n, 'mean_latency'][0] / heft['mean_latency'] - 1):+.1f} %"
                      f" | {100 * (stats[n, 'edp'][0] / heft['edp'] - 1):+.1f} %"
                      f" | {stats[n, 'completed'][0]:.1f} |")
+    lines += ["", "Agent minus HEFT_RT on the same seeds (mean +- s.e.): latency "
+              f"{paired['mean_latency'][0]:+.0f} +- {paired['mean_latency'][1]:.0f} us, EDP "
+              f"{paired['edp'][0]:+.3f} +- {paired['edp'][1]:.3f} J s."]
     timing = f"Evaluation {eval_s:.0f} s"
     if train_s is not None:
         timing = f"Training {train_s:.0f} s, evaluation {eval_s:.0f} s"
