@@ -18,7 +18,6 @@ from typing import Any
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from socsim.cli import UsageError
@@ -129,8 +128,8 @@ def check_backend_args(args: argparse.Namespace) -> None:
 
         try:
             import_ray()
-        except RayUnavailableError as exc:  # socsim's main prints with rich markup: keep [ray]
-            raise UsageError(escape(str(exc))) from None
+        except RayUnavailableError as exc:
+            raise UsageError(str(exc)) from None
 
 
 def scenario_from_args(args: argparse.Namespace, preset: Preset | None) -> Scenario:
