@@ -63,16 +63,10 @@ def agent_vs_heuristics(agent: str = "learned:default", noises: Sequence[float] 
     for noise in noises:
         result = compare(base.replace(noise=float(noise)), schedulers,
                          list(range(first_seed, first_seed + seeds)), workers=workers)
-        means = {}
+        latency = {name: result.summary[name]["mean_latency"] for name in schedulers}
         for name in schedulers:
-            values = result.values(name, "mean_latency")
-            mean = sum(values) / len(values)
-            var = sum((v - mean) ** 2 for v in values) / max(len(values) - 1, 1)
-            means[name] = (mean, (var / len(values)) ** 0.5)
-        for name in schedulers:
-            mean, se = means[name]
-            rows.append(Row(float(noise), name, mean, se,
-                            {b: mean / means[b][0] - 1.0 for b in baselines}))
+            rows.append(Row(float(noise), name, latency[name].mean, latency[name].sem,
+                            {b: latency[name].mean / latency[b].mean - 1.0 for b in baselines}))
     return rows
 
 
