@@ -15,7 +15,8 @@ acting:
   learned scale starting at ``finish_prior``. The network then learns a
   correction to "earliest finish first" (ETF's rule) instead of having to
   rediscover an arg-min through an MLP, and the initial policy (score
-  layers start at zero) already schedules like ETF.
+  layers start at zero) already follows ETF's rule, applied to the
+  emulator's current state rather than to ETF's own plan.
 
 Masked actions get ``-inf`` logits, so they have probability 0 and are
 never selected by either strategy. A value head on ``z`` serves as critic.
