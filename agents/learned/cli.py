@@ -36,6 +36,9 @@ def add_learned_commands(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--teacher", default="etf", help="bc: scheduler to imitate")
     train.add_argument("--episodes", type=int, default=16, help="bc: teacher episodes")
     train.add_argument("--epochs", type=int, default=30, help="bc: passes over the examples")
+    train.add_argument("--batch-size", type=int, default=256,
+                       help="bc: examples per gradient step (e.g. 64 on SoCStream-v0, whose "
+                       "assign mode has 6121 actions)")
     train.add_argument("--iterations", type=int, default=50, help="reinforce: policy updates")
     train.add_argument("--workers", type=int, default=2,
                        help="reinforce: rollout workers (processes, or Ray actors)")
@@ -112,7 +115,7 @@ def _train(args: argparse.Namespace, console: Any = None) -> int:
         config = BCConfig(env_id=args.env, env_kwargs=args.env_kwargs,
                           noises=_noises(args.noises), teacher=args.teacher,
                           episodes=args.episodes, epochs=args.epochs, seed=args.seed,
-                          finish_prior=args.finish_prior,
+                          finish_prior=args.finish_prior, batch_size=args.batch_size,
                           **({"lr": args.lr} if args.lr else {}))
         train_bc(config, args.out, saved, show_progress=not args.quiet)
     elif args.algo == "ppo":
