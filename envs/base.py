@@ -20,6 +20,8 @@ import numpy as np
 
 from socsim.faults import FaultModel
 from socsim.jobs import ArrivalProcess
+from socsim.scheduler import SchedulerView
+from socsim.simulator import Simulator
 
 from .baseline import BaselineCache, ratios
 from .core import PLACEMENTS, Engine, InvalidAction
@@ -248,15 +250,17 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
         """Nothing to release (the emulator holds no external resources)."""
 
     # ------------------------------------------------- driven from outside
-    def attach_simulator(self, sim: Any) -> None:
-        """Act inside a run someone else drives: mirror ``sim`` (see :meth:`Engine.attach`).
+    def attach_simulator(self, run: Simulator | SchedulerView) -> None:
+        """Act inside a run someone else drives: mirror it (see :meth:`Engine.attach`).
 
         Used by schedulers that wrap a policy trained in this environment
-        (``learned:PATH``): at each of the run's decision points call
+        (``learned:PATH``): in ``Scheduler.reset`` pass the view (or the
+        simulator); at each of the run's decision points call
         :meth:`decision_observation`, then act with :meth:`apply` until it
-        returns ``None``. ``sim`` must use this environment's platform and
+        returns ``None``. The run must use this environment's platform and
         job profiles.
         """
+        sim = run._sim if isinstance(run, SchedulerView) else run  # the view's own run
         self.engine.attach(sim)
         self._started = True
 

@@ -74,7 +74,7 @@ class LearnedScheduler:
 
     def reset(self, view: SchedulerView, rng: np.random.Generator) -> None:
         """Point the environment at the simulator about to run."""
-        self.base.attach_simulator(view._sim)  # the view's simulator, mirrored read-only
+        self.base.attach_simulator(view)
 
     def decide(self, view: SchedulerView) -> list:
         """Act until the policy waits or nothing is left to place (placements go straight in)."""
