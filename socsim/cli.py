@@ -35,6 +35,7 @@ from socsim.simulator import Simulator
 DEFAULT_PLATFORM = "ds3_multiple_bal"
 DEFAULT_MIX = "ds3_default"
 PROGRESS_THRESHOLD_JOBS = 5000
+UNWRAPPED_WIDTH = 10_000  # console width when output is not a terminal: no wrapping
 
 
 class UsageError(Exception):
@@ -45,12 +46,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``socsim`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    console = Console()
+    console = output_console()
     try:
         return args.handler(args, console)
     except (ConfigError, UsageError, SchedulingError, ValueError) as exc:
-        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        print_error(exc)
         return 2
+
+
+def output_console(stderr: bool = False) -> Console:
+    """A console for tables and messages that never wraps lines when output is not a terminal.
+
+    On a terminal, rich fits tables to its width; piped or redirected output
+    (a file, ``grep``, a test's capture) gets whole lines, so that no message
+    or table row is broken mid-field whatever ``COLUMNS`` says.
+    """
+    stream = sys.stderr if stderr else sys.stdout
+    if stream.isatty():
+        return Console(stderr=stderr)
+    return Console(stderr=stderr, width=UNWRAPPED_WIDTH, soft_wrap=True)
+
+
+def print_error(exc: BaseException | str) -> None:
+    """Print ``error: MESSAGE`` as one line on standard error (never wrapped)."""
+    message = " ".join(str(exc).split())  # one line, whatever the message holds
+    output_console(stderr=True).print(f"[bold red]error:[/] {escape(message)}",
+                                      highlight=False, soft_wrap=True)
 
 
 def build_parser() -> argparse.ArgumentParser:

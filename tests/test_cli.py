@@ -50,7 +50,9 @@ def test_simulate_horizon_with_fault_and_noise(capsys: pytest.CaptureFixture[str
 def test_bad_input_gives_one_line_error(argv: list[str], message: str,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == 2
-    err = capsys.readouterr().out
+    captured = capsys.readouterr()
+    err = captured.err
+    assert captured.out == "" and err.count("\n") == 1  # one line, on stderr
     assert "error:" in err and message in err
     assert "Traceback" not in err
 

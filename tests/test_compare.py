@@ -87,5 +87,5 @@ def test_cli_writes_its_files(tmp_path: Path) -> None:
 
 def test_cli_errors_are_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["compare", "--schedulers", "nope", "--out", str(tmp_path)]) == 2
-    assert "error:" in capsys.readouterr().out
+    assert "error:" in capsys.readouterr().err
     assert main(["compare", "--seeds", "0", "--out", str(tmp_path)]) == 2

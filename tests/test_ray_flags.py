@@ -33,7 +33,7 @@ def test_missing_ray_says_how_to_install(no_ray) -> None:
 ])
 def test_cli_without_ray_fails_in_one_line(no_ray, argv, capsys, tmp_path) -> None:
     assert main([*argv, "--out", str(tmp_path / "o")]) == 2
-    assert INSTALL_HINT in " ".join(capsys.readouterr().out.split())
+    assert INSTALL_HINT in " ".join(capsys.readouterr().err.split())
 
 
 @pytest.mark.parametrize("argv", [

@@ -84,7 +84,7 @@ def test_console_script_prints_one_json_object() -> None:
 def test_errors_are_one_line(argv: list[str], message: str,
                              capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == 2
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert "error:" in out and message in out
     assert "Traceback" not in out
 
@@ -94,5 +94,5 @@ def test_invalid_instance_names_file_and_field(tmp_path: Path,
     path = tmp_path / "bad.json"
     path.write_text(json.dumps({"processors": 2, "tasks": {"a": [1, 2, 3]}, "edges": []}))
     assert main(["schedule", str(path), "--json"]) == 2
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert "error:" in out and "bad.json" in out and "tasks.a" in out

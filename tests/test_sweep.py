@@ -99,7 +99,7 @@ def test_cli_errors_are_one_line(tmp_path: Path, capsys) -> None:
     config = tmp_path / "s.yaml"
     config.write_text("grid: {noise: [0]}\nseeds: 1\npreset: deepsocs\nschedulerz: [etf]\n")
     assert main(["sweep", str(config), "--out", str(tmp_path / "t.csv")]) == 2
-    assert "field 'schedulerz'" in capsys.readouterr().out
+    assert "field 'schedulerz'" in capsys.readouterr().err
     assert main(["sweep", str(config), "--out", str(tmp_path / "t.txt")]) == 2
     assert main(["sweep", str(config), "--address", "auto"]) == 2
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from matplotlib.image import imread
 
+from socsim import cli
 from socsim.cli import main
 from socsim.dag_draw import column_chunks
 
@@ -22,7 +23,8 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     code = main(argv)
-    return code, capsys.readouterr().out
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
 
 
 def table_rows(out: str, title: str) -> dict[str, list[str]]:
@@ -141,7 +143,9 @@ def test_column_chunks_fit_the_width() -> None:
 
 
 def test_show_splits_wide_cost_tables_instead_of_truncating(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli, "UNWRAPPED_WIDTH", 80)  # as narrow as a terminal
     names = [f"TYPE_{k:02d}" for k in range(12)]
     platform = tmp_path / "wide.yaml"
     platform.write_text("name: wide\npe_types:\n" + "".join(
@@ -152,3 +156,12 @@ def test_show_splits_wide_cost_tables_instead_of_truncating(
     assert code == 0, out
     assert "latency (us) (1/" in out and "…" not in out
     assert all(name in out for name in names)
+
+
+def test_piped_output_is_never_wrapped(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "40")
+    long_name = tmp_path / ("x" * 120) / "missing.yaml"
+    code, out = run(["workloads", "show", "canonical", "--platform", str(long_name)], capsys)
+    assert code == 2
+    assert out.count("\n") == 1 and str(long_name) in out  # the whole path on one line
