@@ -199,9 +199,13 @@ class Engine:
         return time
 
     def can_wait(self) -> bool:
-        """Whether time would move on without a new placement (something runs, is queued or due)."""
-        sim = self.sim
-        return self.running and (sim.has_pending_events or any(sim.pe_queue))
+        """Whether waiting lets the platform make progress without a new placement.
+
+        See :meth:`socsim.simulator.Simulator.can_progress`: a task runs or
+        has inputs in transit, a down PE will recover, or an arrival can enter
+        the system. Otherwise waiting would stall the platform, so it is masked.
+        """
+        return self.running and self.sim.can_progress()
 
     def alive_row(self) -> np.ndarray:
         """``(max_pes,)`` int8: 1 for live PEs."""

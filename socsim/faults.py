@@ -4,6 +4,14 @@ When a PE fails, the task running on it is aborted and every task queued on
 it returns to the scheduler; the simulator restarts them elsewhere. A PE
 that fails with no recovery ahead is down for good; jobs left with a task
 that no live PE can run are recorded as failed, with the reason.
+
+Overlapping faults combine: a PE is down while *any* cause holds it down.
+Each scheduled failure opens a down window and each scheduled recovery of
+that PE closes one (a recovery with no window open changes nothing); each
+random failure holds the PE down until its own repair. So
+``--fail P1@20-60 --fail P1@40-200`` keeps P1 down from 20 to 200, and a
+random repair never revives a PE whose scheduled failure has no recovery.
+The random failure process of a PE runs on regardless of scheduled windows.
 """
 
 from __future__ import annotations

@@ -174,7 +174,11 @@ class Simulator:
         self.pe_idle_since = [0.0] * n
         self._pe_epoch = [0] * n
         self._pe_wake = [-1.0] * n
-        self._pending_recoveries = [0] * n
+        # Fault holds: a PE is up only while no scheduled window and no random
+        # failure holds it down (overlapping windows combine).
+        self._scheduled_holds = [0] * n
+        self._random_holds = [0] * n
+        self._future_faults: list[list[tuple[float, int, int]]] = [[] for _ in range(n)]
         self._links = [[(math.inf, 0.0) if a == b else
                         (platform.link(a, b).bandwidth, platform.link(a, b).latency)
                         for b in range(n)] for a in range(n)]
@@ -202,6 +206,7 @@ class Simulator:
         self._dirty: set[int] = set()
         self._decision = False
         self._arrival_pending = False
+        self._turned_away = False
         self._blocked = 0
         self._started = False
         self._finished = False
@@ -226,9 +231,11 @@ class Simulator:
         else:
             self._schedule_arrival(source.arrivals.first(self._arrival_rng))
         for event in self.faults.scheduled:
-            self._push(event.time, _FAIL if event.kind == "fail" else _RECOVER, event.pe)
-            if event.kind == "recover":
-                self._pending_recoveries[event.pe] += 1
+            kind = _FAIL if event.kind == "fail" else _RECOVER
+            self._push(event.time, kind, event.pe)
+            self._future_faults[event.pe].append((event.time, kind, +1 if kind == _FAIL else -1))
+        for future in self._future_faults:
+            future.sort(reverse=True)  # popped from the end in the heap's order
         for pe in sorted(self._random_fault_pes):
             self._push(self.faults.time_to_failure(self._fault_rng), _FAIL, pe, 1)
 
@@ -325,8 +332,16 @@ class Simulator:
                 elif kind == _FAIL:
                     self._on_fail(a, b)
                 else:
-                    self._on_recover(a)
+                    self._on_recover(a, b)
             self._start_dirty()
+            if self._turned_away:
+                self._turned_away = False
+                # Retrying arrivals never let the event queue run dry: without a
+                # horizon, a stall would spin for ever. The retry stays queued, so a
+                # driver that places tasks after the error may go on.
+                if horizon is None and not (self._decision and (self.ready or self.new_jobs)) \
+                        and not self.can_progress():
+                    raise SchedulingError(self._stall_message())
 
     def assign(self, job: int, task: int, pe: int) -> None:
         """Queue ``task`` of ``job`` on ``pe`` (see :mod:`socsim.scheduler` for the rules).
@@ -374,6 +389,37 @@ class Simulator:
         """
         return bool(self._events)
 
+    def can_progress(self) -> bool:
+        """Whether time alone, with no new placement, can change what may be decided.
+
+        True while a task runs, a queued task can start (its predecessors
+        are done; FIFO queues: the head), a down PE has a recovery ahead, or
+        an arrival is due that the system can take in. False when only arrivals that a full system turns away,
+        failures of idle PEs or stale events are left: waiting would then
+        spin for ever (without a horizon) or idle to the horizon, so the
+        environments mask "wait" and :meth:`run` reports the run as stuck.
+        """
+        if any(running is not None for running in self.pe_running):
+            return True
+        for pe, queue in enumerate(self.pe_queue):  # placed tasks that will start
+            if queue and self.pe_alive[pe] and any(
+                    not job.failed and not job.waiting[task]
+                    for job, task in (queue if self._first_ready else (queue[0],))):
+                return True
+        cap = self.source.max_in_system
+        has_room = cap is None or len(self.jobs) < cap
+        epoch, alive = self._pe_epoch, self.pe_alive
+        for _, kind, _, a, b in self._events:
+            if kind == _WAKE:
+                if b == epoch[a]:
+                    return True
+            elif kind == _ARRIVE:
+                if has_room:
+                    return True
+            elif kind == _RECOVER and not alive[a]:
+                return True
+        return False
+
     def fastest_pes(self, profile: BoundProfile) -> list[list[int]]:
         """Per task of ``profile``, the PEs with the least expected time (all PEs, live or not)."""
         table = self._fastest.get(id(profile))
@@ -394,6 +440,7 @@ class Simulator:
             again = retry(self.now, self._arrival_rng) if retry is not None else None
             if again is not None:  # the process tries again later (DS3's generator)
                 self._schedule_arrival(again)
+                self._turned_away = True  # advance() checks for a stall after the instant
                 return
             self._blocked += 1
             self._arrival_pending = False
@@ -477,8 +524,14 @@ class Simulator:
                                                                         self._arrival_rng))
 
     def _on_fail(self, pe: int, random_fault: int) -> None:
+        if random_fault:
+            self._random_holds[pe] += 1
+            self._push(self.now + self.faults.time_to_repair(self._fault_rng), _RECOVER, pe, 1)
+        else:
+            self._scheduled_holds[pe] += 1
+            self._future_faults[pe].pop()
         if not self.pe_alive[pe]:
-            return
+            return  # already down: the new hold only keeps it down longer
         now = self.now
         self.pe_alive[pe] = False
         self._down += 1
@@ -495,10 +548,7 @@ class Simulator:
         self.pe_backlog[pe] = 0.0
         self.pe_expected_end[pe] = now
         self._decision = True
-        if random_fault:
-            self._pending_recoveries[pe] += 1
-            self._push(now + self.faults.time_to_repair(self._fault_rng), _RECOVER, pe, 1)
-        if self._pending_recoveries[pe] == 0:
+        if not self._comes_back(pe):
             for job in list(self.jobs.values()):
                 reason = self._doomed(job)
                 if reason:
@@ -526,26 +576,45 @@ class Simulator:
         if job.waiting[task] == 0:
             self.ready[(job.id, task)] = None
 
-    def _on_recover(self, pe: int) -> None:
-        self._pending_recoveries[pe] -= 1
-        if self.pe_alive[pe]:
+    def _on_recover(self, pe: int, random_fault: int) -> None:
+        if random_fault:
+            self._random_holds[pe] -= 1
+            self._push(self.now + self.faults.time_to_failure(self._fault_rng), _FAIL, pe, 1)
+        else:
+            self._future_faults[pe].pop()
+            # A recovery with no window open (a stray event) changes nothing.
+            self._scheduled_holds[pe] = max(0, self._scheduled_holds[pe] - 1)
+        if self.pe_alive[pe] or self._scheduled_holds[pe] or self._random_holds[pe]:
             return
         self.pe_alive[pe] = True
         self._down -= 1
         self.pe_idle_since[pe] = self.now
         self._decision = True
-        if pe in self._random_fault_pes:
-            self._push(self.now + self.faults.time_to_failure(self._fault_rng), _FAIL, pe, 1)
+
+    def _comes_back(self, pe: int) -> bool:
+        """Whether down ``pe`` will be up again: its scheduled windows all close.
+
+        Random failures always end in a repair; a scheduled failure without a
+        later recovery that closes it keeps the PE down for good.
+        """
+        holds = self._scheduled_holds[pe]
+        if holds == 0:
+            return True
+        for _, _, delta in reversed(self._future_faults[pe]):
+            holds = max(0, holds + delta)
+            if holds == 0:
+                return True
+        return False
 
     def _doomed(self, job: JobState) -> str:
         """Why ``job`` can never finish (empty if it still can)."""
-        alive, pending = self.pe_alive, self._pending_recoveries
+        alive, comes_back = self.pe_alive, self._comes_back
         profile = job.profile
         for task in range(profile.num_tasks):
             if job.finish[task] >= 0:
                 continue
             pes = profile.eligible_pes[task]
-            if not any(alive[pe] or pending[pe] for pe in pes):
+            if not any(alive[pe] or comes_back(pe) for pe in pes):
                 names = ", ".join(self.platform.pe_names[pe] for pe in pes)
                 return (f"task {profile.profile.task_names[task]} has no live eligible PE "
                         f"(all of {names} are down for good)")
@@ -655,7 +724,8 @@ class Simulator:
             lines.append(f"job {job.id} ({job.profile.name}): unplaced {unplaced[:5]}, "
                          f"queued {queued[:5]}")
         return (f"the run is stuck at t={self.now:g} us: {len(self.jobs)} job(s) remain, no "
-                f"task runs and no event is pending. The scheduler left ready tasks unplaced, "
+                f"task runs and no event that could change that is pending (arrivals are "
+                f"turned away while the system is full). The scheduler left ready tasks unplaced, "
                 f"or a PE queue holds a task behind one that waits for it. "
                 + "; ".join(lines))
 

@@ -62,6 +62,11 @@ power = st.sampled_from([0.0, 0.05, 0.5, 1.25, 3.0])
 small_float = st.sampled_from([0.0, 0.25, 1.0, 3.5])
 
 
+def _opp(mhz: float, idle_w: float, active_w: float) -> dict[str, float]:
+    """An operating point (idle power never above active power, as platforms require)."""
+    return {"mhz": mhz, "active_w": active_w, "idle_w": idle_w}
+
+
 @st.composite
 def platform_docs(draw: st.DrawFn, timing: str | None = None) -> dict[str, Any]:
     """A platform document: 1..4 PE types, every type with 1..3 PEs per cluster."""
@@ -71,7 +76,7 @@ def platform_docs(draw: st.DrawFn, timing: str | None = None) -> dict[str, Any]:
         mhzs = draw(st.lists(st.sampled_from(MHZ), min_size=1, max_size=3, unique=True))
         pe_type: dict[str, Any] = {
             "name": f"T{i}",
-            "opps": [{"mhz": m, "active_w": draw(power), "idle_w": draw(power)} for m in mhzs],
+            "opps": [_opp(m, *sorted((draw(power), draw(power)))) for m in mhzs],
         }
         if draw(st.booleans()):
             pe_type["reference_mhz"] = draw(st.sampled_from(mhzs))

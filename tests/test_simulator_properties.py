@@ -104,23 +104,25 @@ def timelines(scn: Scenario) -> dict[int, list[tuple[float, bool]]]:
     """Per PE not subject to random faults: its effective state changes ``(time, up after)``.
 
     Replays the scheduled events in the simulator's documented order: by time,
-    recoveries before failures at one instant; a failure of a dead PE or a
-    recovery of a live one changes nothing.
+    recoveries before failures at one instant. Each failure opens a down
+    window, each recovery closes one (a recovery with none open changes
+    nothing); the PE is up while no window is open.
     """
     random_pes = scn.random_fault_pes
     n = scn.platform.num_pes
     events = sorted(enumerate(scn.fault_events),
                     key=lambda ke: (ke[1].time, 0 if ke[1].kind == "recover" else 1, ke[0]))
-    alive = [True] * n
+    holds = [0] * n
     out: dict[int, list[tuple[float, bool]]] = {pe: [] for pe in range(n)
                                                 if pe not in random_pes}
     for _, fault in events:
         if fault.pe in random_pes:
             continue
-        up = fault.kind == "recover"
-        if alive[fault.pe] != up:
-            alive[fault.pe] = up
-            out[fault.pe].append((fault.time, up))
+        was_up = holds[fault.pe] == 0
+        holds[fault.pe] = holds[fault.pe] + 1 if fault.kind == "fail" else max(
+            0, holds[fault.pe] - 1)
+        if was_up != (holds[fault.pe] == 0):
+            out[fault.pe].append((fault.time, not was_up))
     return out
 
 
