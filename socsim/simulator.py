@@ -394,10 +394,11 @@ class Simulator:
 
         True while a task runs, a queued task can start (its predecessors
         are done; FIFO queues: the head), a down PE has a recovery ahead, or
-        an arrival is due that the system can take in. False when only arrivals that a full system turns away,
-        failures of idle PEs or stale events are left: waiting would then
-        spin for ever (without a horizon) or idle to the horizon, so the
-        environments mask "wait" and :meth:`run` reports the run as stuck.
+        an arrival is due that the system can take in. False when only
+        arrivals that a full system turns away, failures of idle PEs or stale
+        events are left: waiting would then spin for ever (without a
+        horizon) or idle to the horizon, so the environments mask "wait" and
+        :meth:`run` reports the run as stuck.
         """
         if any(running is not None for running in self.pe_running):
             return True

@@ -9,7 +9,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-class Hang(AssertionError):
+class HangError(AssertionError):
     """The call did not return in time: the behaviour under test is a hang."""
 
 
@@ -17,7 +17,7 @@ def run_with_alarm(call: Callable[[], T], seconds: int) -> T:
     """Run ``call``; fail the test (instead of hanging the suite) after ``seconds``."""
 
     def _alarm(signum: int, frame: object) -> None:
-        raise Hang(f"did not return within {seconds} s")
+        raise HangError(f"did not return within {seconds} s")
 
     previous = signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(seconds)

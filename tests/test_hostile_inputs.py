@@ -10,6 +10,7 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import pytest
+from hostile_helpers import run_with_alarm
 
 import socsim  # noqa: F401  (registers the environments)
 from socsim import catalog
@@ -18,8 +19,6 @@ from socsim.errors import SchedulingError
 from socsim.faults import FaultEvent, FaultModel
 from socsim.jobs import FixedRate, JobSource
 from socsim.simulator import Simulator
-
-from hostile_helpers import run_with_alarm
 
 
 class PlacesNothing:
@@ -53,7 +52,7 @@ class FirstEligible:
 def test_retrying_arrivals_without_horizon_end_with_the_stuck_error() -> None:
     scenario = PRESETS["deepsocs"].scenario.replace(horizon=None, jobs=100)
     sim = scenario.simulator(0)
-    with pytest.raises(SchedulingError, match="stuck at t=.*turned away while the system is full"):
+    with pytest.raises(SchedulingError, match=r"stuck at t=.*turned away while the system is full"):
         run_with_alarm(lambda: sim.run(PlacesNothing()), seconds=20)
 
 
