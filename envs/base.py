@@ -12,6 +12,7 @@ only choose defaults and document them.
 from __future__ import annotations
 
 import abc
+import math
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -31,7 +32,7 @@ from .rewards import RewardSpec
 from .spaces import GraphObservation, Limits, MaskedDiscrete, observation_space
 
 ACTION_MODES = ("order", "assign")
-INVALID_ACTION_POLICIES = ("raise", "noop")
+INVALID_ACTION_POLICIES = ("remap", "raise", "noop")
 
 
 class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
@@ -67,9 +68,17 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
         in_order_queues: Start each PE's queued tasks in queue order even
             under the ``first-ready`` queue discipline (default: in ``order``
             mode, whose placement plans each PE's order as HEFT_RT does).
-        invalid_action: ``"raise"`` (default): a masked-out action raises
-            :class:`~socsim.envs.core.InvalidAction`; ``"noop"``: it changes
-            nothing, earns 0 and ``info["invalid_action"]`` says why.
+        invalid_action: What a masked-out (but in-range integer) action does.
+            ``"remap"`` (default): it is replaced by the valid action
+            ``valid[action % len(valid)]`` (``valid``: the valid actions in
+            increasing order), and ``info["invalid_action"]`` says why and
+            which action ran; agents that respect the mask never see it, and
+            agents that ignore it (Gymnasium's checker, an unmasked PPO)
+            always make progress. ``"raise"``: it raises
+            :class:`~socsim.envs.core.InvalidAction` (strict, for
+            developing agents); ``"noop"``: it changes nothing, earns 0 and
+            ``info["invalid_action"]`` says why. Out-of-range actions and
+            actions that are not integers always raise.
         render_mode: ``"ansi"``, ``"rgb_array"`` or ``"human"``.
         keep_trace: Keep the task trace (implied by ``render_mode="rgb_array"``).
         **scenario_fields: Fields of the scenario to change: ``platform``,
@@ -93,7 +102,7 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
                  max_edges: int | None = None, max_pes: int | None = None,
                  arrivals: ArrivalProcess | None = None, faults: FaultModel | None = None,
                  baseline: str | None = "default", in_order_queues: bool | None = None,
-                 invalid_action: str = "raise", render_mode: str | None = None,
+                 invalid_action: str = "remap", render_mode: str | None = None,
                  keep_trace: bool = False, **scenario_fields: Any) -> None:
         self.action_mode = action_mode or self.default_action_mode
         if self.action_mode not in ACTION_MODES:
@@ -116,10 +125,13 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
         self.generator = InstanceGenerator(scenario, arrivals=arrivals, faults=faults,
                                            keep_trace=keep_trace or render_mode == "rgb_array")
         self.limits = self._limits(max_jobs, max_nodes, max_edges, max_pes)
-        time_scale = time_scale or self.generator.typical_job_time()
+        time_scale = (self.generator.typical_job_time() if time_scale is None
+                      else _positive_scale("time_scale", time_scale, "microseconds"))
         if energy_scale is None:
             probe = self.generator.simulator(0)
             energy_scale = time_scale * float(np.mean(probe.pe_active_w)) or 1.0
+        else:
+            energy_scale = _positive_scale("energy_scale", energy_scale, "microjoules")
         self.time_scale, self.energy_scale = float(time_scale), float(energy_scale)
         self.reward_spec = RewardSpec.parse(reward if reward is not None
                                             else self.default_reward)
@@ -146,16 +158,18 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
 
     def _limits(self, max_jobs: int | None, max_nodes: int | None, max_edges: int | None,
                 max_pes: int | None) -> Limits:
+        for name, value in (("max_jobs", max_jobs), ("max_nodes", max_nodes),
+                            ("max_edges", max_edges), ("max_pes", max_pes)):
+            if value is not None and (isinstance(value, bool) or not isinstance(
+                    value, int | np.integer) or value < 1):
+                raise ValueError(f"{name} must be an integer >= 1 (or None for the default), "
+                                 f"got {value!r}")
         profiles = self.generator.profiles()
         jobs = max_jobs or self.generator.default_max_jobs()
         nodes = max_nodes or jobs * max(p.num_tasks for p in profiles)
         edges = max_edges or max(1, jobs * max(len(p.profile.edges) for p in profiles))
         num_pes = self.generator.platform.num_pes
         pes = max_pes or num_pes
-        for name, value in (("max_jobs", jobs), ("max_nodes", nodes), ("max_edges", edges),
-                            ("max_pes", pes)):
-            if value < 1:
-                raise ValueError(f"{name} must be >= 1, got {value}")
         if pes < num_pes:
             raise ValueError(f"platform '{self.generator.platform.name}' has {num_pes} PEs but "
                              f"max_pes={pes}; raise max_pes to at least {num_pes}")
@@ -177,13 +191,28 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
         """
         super().reset(seed=seed)
         options = options or {}
+        unknown = sorted(set(options) - {"sim_seed", "in_order_queues"})
+        if unknown:
+            raise ValueError(f"reset(options=...): unknown option(s) {unknown}; the options are "
+                             "'sim_seed' (int >= 0) and 'in_order_queues' (bool)")
         sim_seed = int(self.np_random.integers(2**31 - 1))
         if options.get("sim_seed") is not None:
-            sim_seed = int(options["sim_seed"])
-        in_order = bool(options.get("in_order_queues", self.in_order_queues))
-        self.engine.start(sim_seed, in_order_queues=in_order)
+            sim_seed = _sim_seed(options["sim_seed"])
+        in_order = options.get("in_order_queues", self.in_order_queues)
+        if not isinstance(in_order, bool | np.bool_):
+            raise ValueError(f"reset(options=...): 'in_order_queues' must be True or False, "
+                             f"got {in_order!r}")
+        self.engine.start(sim_seed, in_order_queues=bool(in_order))
         self._started = True
         self._settle()  # the first step's reward counts from t = 0
+        if not self.engine.running:
+            self._started = False
+            sim = self.engine.sim
+            raise ValueError(
+                f"the episode of simulator seed {sim_seed} is over before its first decision "
+                f"(t={sim.now:g} us, {sim.injected} job(s) injected, {sim.failed} failed: "
+                f"{'; '.join(sim.failure_reasons) or 'no task to place'}); fix the scenario "
+                "(e.g. faults that leave a live PE for every task, a later horizon)")
         info = self._info()
         info["sim_seed"] = sim_seed
         if self.render_mode == "human":
@@ -201,14 +230,18 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
         engine = self.engine
         if not self._started or not engine.running:
             raise RuntimeError("the episode is over (or not started): call reset() first")
-        action = int(action)
+        action = _as_action(action)
         problem = self._problem(action)
         if problem:
-            if self.invalid_action == "raise":
+            if self.invalid_action == "raise" or not 0 <= action < self._mask.size:
                 raise InvalidAction(problem)
-            info = self._info()
-            info["invalid_action"] = problem
-            return self._observation(), 0.0, False, False, info
+            if self.invalid_action == "noop":
+                info = self._info()
+                info["invalid_action"] = problem
+                return self._observation(), 0.0, False, False, info
+            valid = np.flatnonzero(self._mask)
+            action = int(valid[action % valid.size])
+            problem = f"{problem}; ran action {action} instead (invalid_action='remap')"
         if self.action_mode == "order":
             engine.place_eft(action, comm_aware=self.placement == "eft")
         elif action == self.wait_action:
@@ -222,6 +255,8 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
         truncated = over and self._cut_by_horizon()
         if over:
             info.update(self._final_info())
+        if problem:
+            info["invalid_action"] = problem
         if self.render_mode == "human":
             self.render()
         return self._observation(), float(reward), over and not truncated, truncated, info
@@ -410,3 +445,38 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
         scenario = self.generator.scenario
         return (f"{type(self).__name__}({scenario.describe()}; action_mode={self.action_mode!r}, "
                 f"max_nodes={self.limits.max_nodes}, max_pes={self.limits.max_pes})")
+
+
+def _as_action(action: Any) -> int:
+    """``action`` as an ``int``: integers, NumPy integers and one-element integer arrays.
+
+    Floats, strings and booleans are refused rather than truncated (``0.7``
+    must not quietly mean action 0).
+    """
+    if isinstance(action, np.ndarray) and action.size == 1:
+        action = action.reshape(()).item() if action.dtype.kind in "iu" else action
+    if isinstance(action, bool | np.bool_) or not isinstance(action, int | np.integer):
+        raise InvalidAction(f"action must be an integer (a Discrete action index), got "
+                            f"{action!r} of type {type(action).__name__}")
+    return int(action)
+
+
+def _sim_seed(value: Any) -> int:
+    """A simulator seed from ``reset(options={"sim_seed": ...})``: an integer >= 0."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer) \
+            or value < 0:
+        raise ValueError(f"reset(options=...): 'sim_seed' must be an integer >= 0, "
+                         f"got {value!r}")
+    return int(value)
+
+
+def _positive_scale(name: str, value: Any, unit: str) -> float:
+    """A reward/feature scale: a finite number > 0 (NaN, 0 or a sign flip would corrupt rewards)."""
+    try:
+        scale = float(value)
+    except (TypeError, ValueError):
+        scale = math.nan
+    if isinstance(value, bool) or not (math.isfinite(scale) and scale > 0):
+        raise ValueError(f"{name} must be a finite number > 0 ({unit} per unit), got "
+                         f"{value!r}; leave it None for the default")
+    return scale

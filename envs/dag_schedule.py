@@ -40,13 +40,15 @@ class DAGScheduleEnv(SchedulingEnv):
     - ``action_mode="assign"``: ``Discrete(max_nodes * max_pes + 1)``.
       Action ``s * max_pes + p`` queues the task in slot ``s`` on PE ``p``
       (busy PEs included); the last action waits for the next decision
-      point (valid only while something is running or due, so waiting
-      cannot stall the platform).
+      point (valid only while the platform can make progress without a
+      new placement, so waiting cannot stall it).
 
     Task ``t`` of a job sits in slot ``node0 + t`` (``env.unwrapped.action_for(job,
-    task, pe)`` computes it). A masked-out action raises
-    :class:`~socsim.envs.core.InvalidAction` saying why it is invalid and how
-    many actions are valid (``invalid_action="noop"`` ignores it instead).
+    task, pe)`` computes it). A masked-out action runs as the valid action
+    ``valid[action % len(valid)]`` and ``info["invalid_action"]`` says so
+    (``invalid_action="raise"`` raises :class:`~socsim.envs.core.InvalidAction`
+    instead, saying why it is invalid and how many actions are valid;
+    ``"noop"`` ignores it).
 
     ## Observation Space
 

@@ -39,13 +39,14 @@ def test_socsim_imports_without_gymnasium() -> None:
 @pytest.mark.parametrize("env_id", IDS)
 @pytest.mark.parametrize("mode", MODES)
 def test_gymnasium_check_env(env_id: str, mode: str, capsys: pytest.CaptureFixture[str]) -> None:
-    # Gymnasium's step-determinism check samples its action *before* resetting, from
-    # the previous episode's state; with invalid_action="noop" such a stale action is
-    # a no-op instead of an InvalidAction. Everything else runs on the default env.
-    env = gym.make(env_id, action_mode=mode, invalid_action="noop")
+    # Default arguments. Gymnasium's step-determinism check samples its action *before*
+    # resetting, from the previous episode's state; the default invalid_action="remap"
+    # runs a stale action as a valid one, the same way every time.
+    env = gym.make(env_id, action_mode=mode)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         check_env(env.unwrapped)
+        check_env(env)  # through the wrappers gym.make adds, too
 
 
 @pytest.mark.parametrize("env_id", IDS)
@@ -60,7 +61,8 @@ def test_sb3_check_env_with_default_settings(env_id: str, mode: str) -> None:
 def test_gymnasium_check_env_passes_with_raise_where_the_first_step_cannot_go_stale() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        check_env(gym.make("socsim/DeepSoCS-v0").unwrapped, skip_render_check=True)
+        check_env(gym.make("socsim/DeepSoCS-v0", invalid_action="raise").unwrapped,
+                  skip_render_check=True)
 
 
 def test_action_space_sample_draws_valid_actions() -> None:
@@ -99,7 +101,7 @@ def test_async_vector_env_runs_with_masks_from_info() -> None:
 
 
 def test_masked_action_raises_a_clear_error() -> None:
-    env = gym.make("socsim/DAGSchedule-v0")
+    env = gym.make("socsim/DAGSchedule-v0", invalid_action="raise")
     env.reset(seed=0)
     with pytest.raises(InvalidAction, match=r"action 3 is invalid: task n4 of job 0 is not "
                                             r"ready: 1 predecessor\(s\) not finished; 1 of 10 "
@@ -107,10 +109,25 @@ def test_masked_action_raises_a_clear_error() -> None:
         env.step(3)
     with pytest.raises(ValueError, match=r"out of range 0\.\.9"):
         env.step(10)
-    env = gym.make("socsim/DAGSchedule-v0", action_mode="assign")
+    env = gym.make("socsim/DAGSchedule-v0", action_mode="assign", invalid_action="raise")
     env.reset(seed=0)
     with pytest.raises(InvalidAction, match=r"\(wait\) is invalid: nothing would happen"):
         env.step(30)
+
+
+def test_default_remaps_a_masked_action_to_a_valid_one_and_says_so() -> None:
+    env = gym.make("socsim/DAGSchedule-v0", action_mode="assign")
+    env.reset(seed=0)
+    valid = np.flatnonzero(env.unwrapped.action_masks())
+    assert valid.tolist() == [0, 1, 2]  # n1 on one of the 3 PEs
+    _, _, _, _, info = env.step(30)  # wait: masked
+    assert "(wait) is invalid" in info["invalid_action"]
+    assert f"ran action {valid[30 % 3]} instead" in info["invalid_action"]
+    assert env.unwrapped.simulator.view.job(0).task_pe[0] == valid[30 % 3]  # n1 on P1
+    _, _, _, _, info = env.step(int(np.flatnonzero(info["action_mask"])[0]))
+    assert "invalid_action" not in info  # a valid action is reported as nothing
+    with pytest.raises(ValueError, match=r"out of range"):
+        env.step(10_000)  # out of range: always an error, never remapped
 
 
 def test_noop_policy_leaves_the_state_unchanged() -> None:

@@ -57,7 +57,8 @@ def test_retrying_arrivals_without_horizon_end_with_the_stuck_error() -> None:
 
 
 def test_deepsocs_assign_wait_without_horizon_never_hangs() -> None:
-    env = gym.make("socsim/DeepSoCS-v0", action_mode="assign", horizon=None).unwrapped
+    env = gym.make("socsim/DeepSoCS-v0", action_mode="assign", horizon=None,
+                   invalid_action="raise").unwrapped
     _, info = env.reset(seed=0)
     # The system is full (3 jobs pre-filled) and nothing runs: waiting would stall it.
     assert info["action_mask"][env.wait_action] == 0
@@ -122,3 +123,55 @@ def test_random_repair_never_revives_a_permanently_failed_pe() -> None:
         sim = _canonical_run(faults, jobs=60, seed=seed)
         assert not [r for r in sim.trace if r.pe == p1 and r.start >= 50], seed
         assert not sim.pe_alive[p1]
+
+
+# ---------------------------------------------------- environment arguments
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"time_scale": float("nan")}, "time_scale must be a finite number > 0"),
+    ({"time_scale": -1.0}, "time_scale must be a finite number > 0"),
+    ({"time_scale": 0}, "time_scale must be a finite number > 0"),
+    ({"energy_scale": 0}, "energy_scale must be a finite number > 0"),
+    ({"energy_scale": float("inf")}, "energy_scale must be a finite number > 0"),
+    ({"max_nodes": 0}, "max_nodes must be an integer >= 1"),
+    ({"max_pes": 2.5}, "max_pes must be an integer >= 1"),
+    ({"invalid_action": "ignore"}, "invalid_action must be one of"),
+])
+def test_bad_env_arguments_are_refused(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        gym.make("socsim/DAGSchedule-v0", **kwargs)
+
+
+@pytest.mark.parametrize("action", [0.7, "0", 1.0, True, np.float32(0.0), np.array([0.2])])
+def test_actions_that_are_not_integers_are_refused(action: object) -> None:
+    env = gym.make("socsim/DAGSchedule-v0").unwrapped
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="action must be an integer"):
+        env.step(action)
+
+
+@pytest.mark.parametrize("action", [0, np.int64(0), np.array(0), np.array([0])])
+def test_integer_actions_of_every_usual_type_are_taken(action: object) -> None:
+    env = gym.make("socsim/DAGSchedule-v0").unwrapped
+    env.reset(seed=0)
+    _, _, _, _, info = env.step(action)
+    assert "invalid_action" not in info
+
+
+@pytest.mark.parametrize("seed", [1.9, "3", -1, True])
+def test_bad_sim_seed_is_refused(seed: object) -> None:
+    env = gym.make("socsim/DeepSoCS-v0").unwrapped
+    with pytest.raises(ValueError, match="'sim_seed' must be an integer >= 0"):
+        env.reset(options={"sim_seed": seed})
+
+
+def test_unknown_reset_option_is_refused() -> None:
+    env = gym.make("socsim/DeepSoCS-v0").unwrapped
+    with pytest.raises(ValueError, match=r"unknown option.*'sim_sed'"):
+        env.reset(options={"sim_sed": 3})
+
+
+def test_reset_refuses_an_episode_that_is_over_before_it_starts() -> None:
+    env = gym.make("socsim/DAGSchedule-v0", fail=["P1@0", "P2@0", "P3@0"]).unwrapped
+    with pytest.raises(ValueError, match=r"over before its first decision.*1 failed: task n1 "
+                                         r"has no live eligible PE.*fix the scenario"):
+        env.reset(seed=0)
