@@ -177,8 +177,12 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
 
 
 def _scheduler_list(args: argparse.Namespace, preset: Preset | None) -> list[str]:
-    if args.schedulers:
-        names = [name.strip() for name in args.schedulers.split(",") if name.strip()]
+    if args.schedulers is not None:
+        names = [name.strip() for name in args.schedulers.split(",")]
+        if not any(names) or "" in names:
+            raise UsageError(f"--schedulers {args.schedulers!r} has an empty name; give a "
+                             "comma-separated list such as 'etf,heft-rt', or leave the flag "
+                             "out for the preset's schedulers")
     else:
         names = list(preset.schedulers if preset else DEFAULT_SCHEDULERS)
     for name in names:

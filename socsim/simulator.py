@@ -179,9 +179,10 @@ class Simulator:
         self._scheduled_holds = [0] * n
         self._random_holds = [0] * n
         self._future_faults: list[list[tuple[float, int, int]]] = [[] for _ in range(n)]
-        self._links = [[(math.inf, 0.0) if a == b else
-                        (platform.link(a, b).bandwidth, platform.link(a, b).latency)
-                        for b in range(n)] for a in range(n)]
+        # (bandwidth, latency) by cluster pair: links are per cluster, so nothing here
+        # grows with the square of the PE count.
+        self._pe_cluster = platform.pe_cluster
+        self._links = [[(link.bandwidth, link.latency) for link in row] for row in platform.links]
         self._ds3 = platform.timing == "ds3"
         self._random_fault_pes = set(self.faults.random_pes(n))
         self._fastest: dict[int, list[list[int]]] = {}
@@ -736,14 +737,14 @@ class Simulator:
         A task without predecessors has its inputs from the job's arrival.
         """
         inputs_at = job.arrival
-        links = self._links
+        links, cluster = self._links, self._pe_cluster
         finish, task_pe = job.finish, job.task_pe
         moved = 0.0
         for pred, volume in job.profile.preds[task]:
             at = finish[pred]
             src = task_pe[pred]
             if src != pe and volume > 0:
-                bandwidth, latency = links[src][pe]
+                bandwidth, latency = links[cluster[src]][cluster[pe]]
                 if self._ds3:
                     at += int(volume / bandwidth) + int(latency)
                 else:

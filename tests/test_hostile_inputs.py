@@ -175,3 +175,12 @@ def test_reset_refuses_an_episode_that_is_over_before_it_starts() -> None:
     with pytest.raises(ValueError, match=r"over before its first decision.*1 failed: task n1 "
                                          r"has no live eligible PE.*fix the scenario"):
         env.reset(seed=0)
+
+
+@pytest.mark.parametrize("value", ["", ",", "etf,,heft-rt", " "])
+def test_compare_refuses_empty_scheduler_names(value: str, capsys: pytest.CaptureFixture[str],
+                                               tmp_path) -> None:
+    from socsim.cli import main
+    assert main(["compare", "--schedulers", value, "--seeds", "1", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "--schedulers" in err and "empty name" in err and "etf,heft-rt" in err
