@@ -12,7 +12,11 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
+import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +24,20 @@ import numpy as np
 
 ALGOS = ("bc", "reinforce", "ppo")
 
+#: Characters kept in evaluation file names; anything else becomes ``_``.
+_UNSAFE = re.compile(r"[^A-Za-z0-9._=+-]+")
+#: Longest evaluation file stem before it is cut and given a digest.
+MAX_STEM = 120
+ENV_KWARGS_EXAMPLE = "--env-kwargs '{\"noise\": 0.5}'"
+
 
 def add_learned_commands(sub: argparse._SubParsersAction) -> None:
     """Add ``train`` and ``evaluate`` to the ``socsim`` subcommands."""
     train = sub.add_parser("train", help="train a learned scheduler in an environment",
                            description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     train.add_argument("--env", default="socsim/DeepSoCS-v0", help="environment id")
-    train.add_argument("--env-kwargs", default="{}", type=json.loads,
-                       help='environment keywords as JSON, e.g. \'{"noise": 0.5}\'')
+    train.add_argument("--env-kwargs", default="{}", metavar="JSON",
+                       help='environment keywords as a JSON object, e.g. \'{"noise": 0.5}\'')
     train.add_argument("--algo", choices=ALGOS, default="bc", help="training algorithm")
     train.add_argument("--out", required=True, type=Path,
                        help="run folder (resumed if it holds a checkpoint)")
@@ -81,8 +91,8 @@ def add_learned_commands(sub: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--workers", type=int, default=None,
                           help="without RUN: worker processes (default: all CPUs)")
     evaluate.add_argument("--env", default=None, help="environment id (default: the run's)")
-    evaluate.add_argument("--env-kwargs", default=None, type=json.loads,
-                          help="environment keywords as JSON (default: the run's)")
+    evaluate.add_argument("--env-kwargs", default=None, metavar="JSON",
+                          help="environment keywords as a JSON object (default: the run's)")
     evaluate.add_argument("--seeds", type=int, default=20, help="evaluation episodes")
     evaluate.add_argument("--first-seed", type=int, default=100_000,
                           help="first reset seed (keep clear of training seeds)")
@@ -93,6 +103,94 @@ def add_learned_commands(sub: argparse._SubParsersAction) -> None:
 
 def _noises(text: str) -> list[float]:
     return [float(x) for x in text.split(",") if x.strip()]
+
+
+def parse_env_kwargs(text: str | dict[str, Any] | None, flag: str = "--env-kwargs"
+                     ) -> dict[str, Any] | None:
+    """The environment keywords given on the command line (``None`` stays ``None``).
+
+    Raises:
+        UsageError: Not JSON, or JSON that is not an object; the message names
+            the flag and gives an example.
+    """
+    from socsim.cli import UsageError
+
+    if text is None or isinstance(text, dict):
+        return text
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{flag} {text!r} is not valid JSON ({exc.msg} at character "
+                         f"{exc.pos}). Fix: give a JSON object, e.g. {ENV_KWARGS_EXAMPLE}"
+                         ) from None
+    if not isinstance(value, dict):
+        raise UsageError(f"{flag} {text!r} is a JSON {type(value).__name__}, not an object. "
+                         f"Fix: give keyword names and values, e.g. {ENV_KWARGS_EXAMPLE}")
+    return value
+
+
+def check_env(env_id: str, env_kwargs: dict[str, Any], flag: str = "--env-kwargs") -> None:
+    """Make the environment once, so that a bad id or keyword fails before anything is written.
+
+    Raises:
+        UsageError: The environment cannot be made with these keywords.
+    """
+    from socsim.cli import UsageError
+
+    from .rollout import make_env
+
+    try:
+        make_env(env_id, {"baseline": None, **env_kwargs}).close()
+    except (ValueError, TypeError, KeyError) as exc:
+        raise UsageError(f"--env {env_id} {flag} {json.dumps(env_kwargs)}: {exc}. Fix: "
+                         f"change --env or {flag} (see docs/environments.md)") from None
+
+
+def eval_file_name(env_kwargs: dict[str, Any]) -> str:
+    """The name of an evaluation's results file: plain characters only, never a path.
+
+    ``noise-0.5.json`` for ``{"noise": 0.5}`` and ``default.json`` for ``{}``;
+    keywords with other characters (a platform path, ``../``) have them
+    replaced by ``_`` and a digest of the exact keywords appended, so that
+    two evaluations never share a file.
+    """
+    raw = "_".join(f"{k}-{v}" for k, v in sorted(env_kwargs.items())) or "default"
+    stem = _UNSAFE.sub("_", raw).strip("._-") or "kwargs"
+    if stem != raw or len(stem) > MAX_STEM:
+        digest = hashlib.sha256(json.dumps(env_kwargs, sort_keys=True, default=str)
+                                .encode()).hexdigest()[:10]
+        stem = f"{stem[:MAX_STEM]}_{digest}"
+    return f"{stem}.json"
+
+
+def write_inside(folder: Path, name: str, data: Any) -> Path:
+    """Write ``data`` as JSON to ``folder/name``, refusing anything that would land elsewhere.
+
+    The file is written to a fresh temporary file and renamed over the
+    target, so a symbolic link planted at the target is replaced, never
+    followed.
+
+    Raises:
+        UsageError: ``folder`` is a symbolic link, or ``name`` is not a plain file name.
+    """
+    from socsim.cli import UsageError
+
+    if folder.is_symlink():
+        raise UsageError(f"{folder} is a symbolic link; evaluation results go to a real "
+                         f"folder. Fix: remove the link (or give another run folder)")
+    target = folder / name
+    if Path(name).name != name or name in (".", "..") or target.parent != folder:
+        raise UsageError(f"evaluation file name {name!r} is not a plain file name")
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".eval-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
 
 
 def _train(args: argparse.Namespace, console: Any = None) -> int:
@@ -106,6 +204,15 @@ def _train(args: argparse.Namespace, console: Any = None) -> int:
     if args.workers < 1:
         raise UsageError(f"--workers must be >= 1, got {args.workers}")
     check_backend_args(args)
+    args.env_kwargs = parse_env_kwargs(args.env_kwargs)
+    check_env(args.env, args.env_kwargs)
+    if args.algo == "bc":
+        from socsim.schedulers import make_scheduler
+
+        from .rollout import OBS_TEACHERS
+
+        if args.teacher not in OBS_TEACHERS:
+            make_scheduler(args.teacher)  # an unknown name: the registry's "did you mean"
     torch.set_num_threads(1)
     saved = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
              if k != "handler"}
@@ -190,14 +297,19 @@ def _showcase(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace, console: Any = None) -> int:
-    from .checkpoint import read_config, write_json
+    from .checkpoint import CheckpointNotFoundError, read_config
 
+    args.env_kwargs = parse_env_kwargs(args.env_kwargs)
     if args.run is None:
         return _showcase(args)
+    if not args.run.exists():
+        raise CheckpointNotFoundError(args.run, "does not exist", "give a run folder made by "
+                                      "'socsim train --out DIR', or a checkpoint file in one")
 
     config = read_config(args.run)
     env_id = args.env or config.get("env_id", "socsim/DeepSoCS-v0")
     env_kwargs = args.env_kwargs if args.env_kwargs is not None else config.get("env_kwargs", {})
+    check_env(env_id, env_kwargs)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     baselines = [b for b in args.baselines.split(",") if b]
     results = evaluate_run(args.run, env_id, env_kwargs, seeds, baselines)
@@ -206,8 +318,8 @@ def _evaluate(args: argparse.Namespace, console: Any = None) -> int:
     for name, (mean, se) in summary.items():
         print(f"  {name:12s} {mean:8.2f} +- {se:.2f}")
     folder = (args.run if args.run.is_dir() else args.run.parent) / "eval"
-    tag = "_".join(f"{k}-{v}" for k, v in sorted(env_kwargs.items())) or "default"
-    write_json(folder / f"{tag}.json", {"env_id": env_id, "env_kwargs": env_kwargs,
-                                        "seeds": seeds, "summary": summary,
-                                        "results": results})
+    path = write_inside(folder, eval_file_name(env_kwargs),
+                        {"env_id": env_id, "env_kwargs": env_kwargs, "seeds": seeds,
+                         "summary": summary, "results": results})
+    print(f"wrote {path}")
     return 0

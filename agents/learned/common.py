@@ -51,8 +51,8 @@ def progress_bar(disable: bool = False) -> Progress:
                     TimeElapsedColumn(), TextColumn("{task.fields[status]}"), disable=disable)
 
 
-#: Settings a resumed run may change (it trains for longer).
-EXTENDABLE = ("iterations", "epochs")
+#: Settings a resumed run may change (it trains for longer; ``steps``: PPO).
+EXTENDABLE = ("iterations", "epochs", "steps")
 
 
 def prepare_run(run_dir: Path, config: dict[str, Any], args: dict[str, Any] | None) -> None:

@@ -8,8 +8,19 @@ from socsim.schedulers import register_scheduler_prefix
 
 
 def make_learned(path: str) -> Any:
-    """``learned:PATH`` (a run folder or checkpoint) or ``learned:default`` (the shipped one)."""
-    from .scheduler import LearnedScheduler
+    """``learned:PATH`` (a run folder or checkpoint) or ``learned:default`` (the shipped one).
+
+    Raises:
+        ValueError: torch is missing (the message says how to install it), or
+            the checkpoint cannot be used (see
+            :class:`~socsim.agents.learned.checkpoint.CheckpointError`).
+    """
+    try:
+        from .scheduler import LearnedScheduler
+    except ModuleNotFoundError as exc:
+        if exc.name != "torch":
+            raise
+        raise ValueError(f"learned:{path} needs torch: pip install 'socsim[rl]'") from None
 
     return LearnedScheduler.from_path(path)
 

@@ -23,12 +23,18 @@ def make_env(env_id: str, env_kwargs: Mapping[str, Any] | None = None,
     """``gym.make(env_id, **env_kwargs)``, with ``node_pe_finish`` added if asked.
 
     Raises:
-        ValueError: Unknown id (the message lists socsim's).
+        ValueError: Unknown id (the message lists socsim's), or keywords the
+            environment does not take.
     """
-    if env_id not in gym.registry:
+    if not isinstance(env_id, str) or env_id not in gym.registry:
         raise ValueError(f"unknown environment {env_id!r}; socsim's ids: "
                          f"{sorted(k for k in gym.registry if k.startswith('socsim/'))}")
-    env = gym.make(env_id, **dict(env_kwargs or {}))
+    if env_kwargs is not None and not isinstance(env_kwargs, Mapping):
+        raise ValueError(f"environment keywords must be a mapping, got {env_kwargs!r}")
+    try:
+        env = gym.make(env_id, **dict(env_kwargs or {}))
+    except TypeError as exc:  # an unknown or mistyped keyword: a usage error, not a crash
+        raise ValueError(str(exc).split(" was raised from the environment creator")[0]) from None
     return FinishTimeFeatures(env) if finish_features else env
 
 

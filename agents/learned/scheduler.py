@@ -14,7 +14,6 @@ therefore equal the environment's episodes with the same simulator seed.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,14 +21,14 @@ import torch
 
 from socsim.scheduler import SchedulerView
 
-from .checkpoint import load_policy, read_config
+from .checkpoint import SHIPPED, load_policy, read_config
 from .encoder import obs_to_tensors
 from .features import FINISH_KEY, eft_finish_times
 from .policy import SchedulingPolicy
 from .rollout import make_env
 
 #: The checkpoint shipped with the package (``learned:default``).
-DEFAULT_CHECKPOINT = Path(__file__).parent / "checkpoints" / "default.pt"
+DEFAULT_CHECKPOINT = SHIPPED
 
 
 class LearnedScheduler:
@@ -67,8 +66,8 @@ class LearnedScheduler:
             config = json.loads(DEFAULT_CHECKPOINT.with_suffix(".json").read_text())
             policy = load_policy(DEFAULT_CHECKPOINT)
         else:
-            config = read_config(path)
             policy = load_policy(path)
+            config = read_config(path)
         return cls(policy, config.get("env_id", "socsim/DeepSoCS-v0"),
                    config.get("env_kwargs", {}), name=f"learned:{path or 'default'}")
 

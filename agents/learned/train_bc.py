@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from .checkpoint import load_checkpoint, restore, rng_state, save_checkpoint
 from .common import Logger, prepare_run, progress_bar
 from .encoder import obs_keys
 from .policy import SchedulingPolicy, build_policy
@@ -122,11 +122,12 @@ def train_bc(config: BCConfig, run_dir: str | Path, args: dict[str, Any] | None 
         The trained policy.
     """
     run_dir = Path(run_dir)
-    prepare_run(run_dir, {"algo": "bc", **asdict(config)}, args)
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
+    # The environment first: a bad keyword fails before the run folder is made.
     env = make_env(config.env_id, {"baseline": None, **config.env_kwargs},
                    config.finish_features)
+    prepare_run(run_dir, {"algo": "bc", **asdict(config)}, args)
     if policy is None:
         policy = build_policy(env, embed_dim=config.embed_dim, depth=config.depth,
                               finish_prior=config.finish_prior)
@@ -134,9 +135,7 @@ def train_bc(config: BCConfig, run_dir: str | Path, args: dict[str, Any] | None 
     start = 0
     state = load_checkpoint(run_dir)
     if state is not None:  # resume
-        policy.load_state_dict(state["policy"])
-        optimizer.load_state_dict(state["optimizer"])
-        set_rng_state(state["rng"], rng)
+        restore(state, run_dir, policy, optimizer, rng)
         start = state["step"]
     batch, actions, teacher_lat = collect(config)
     logger = Logger(run_dir)

@@ -111,39 +111,78 @@ def _policy_class() -> type:
     return GraphMaskablePolicy
 
 
+#: The resumable PPO state: weights, optimiser and step count (tensors and plain data).
+PPO_STATE = "ppo_state.pt"
+#: SB3's own model file, written for SB3 users; socsim never loads it (see :func:`train_ppo`).
+SB3_MODEL = "ppo_model.zip"
+
+
 def train_ppo(config: PPOConfig, run_dir: str | Path, args: dict[str, Any] | None = None
               ) -> SchedulingPolicy:
-    """Train (or resume) MaskablePPO; returns the graph policy inside it."""
+    """Train (or resume) MaskablePPO; returns the graph policy inside it.
+
+    A run resumes from ``ppo_state.pt``: the SB3 policy's weights, its
+    optimiser state and the steps done, read with ``weights_only=True`` into
+    a freshly built model. SB3's ``ppo_model.zip`` is still written, but never
+    read: ``MaskablePPO.load`` unpickles parts of it (spaces, schedules), so a
+    crafted zip could run code.
+
+    Raises:
+        CheckpointError: The run folder's PPO state is not one this trainer wrote.
+    """
     from sb3_contrib import MaskablePPO
 
-    from .checkpoint import load_policy
+    from .checkpoint import (
+        FIX_RESUME,
+        CheckpointError,
+        load_optimizer,
+        load_policy,
+        load_weights,
+        read_checkpoint,
+        save_policy,
+    )
 
     run_dir = Path(run_dir)
-    prepare_run(run_dir, {"algo": "ppo", **asdict(config)}, args)
     torch.manual_seed(config.seed)
     env = make_env(config.env_id, {"baseline": None, **config.env_kwargs},
                    config.finish_features)
     start = load_policy(config.init) if config.init else build_policy(env)
-    model_path = run_dir / "ppo_model.zip"
-    if model_path.exists():  # resume
-        model = MaskablePPO.load(model_path, env=env)
-    else:
-        kwargs = {"features_extractor_class": _extractor_class(),
-                  "features_extractor_kwargs": {"policy_config": start.config.to_dict(),
-                                                "init_state": start.state_dict()},
-                  "net_arch": [], "share_features_extractor": True}
-        model = MaskablePPO(_policy_class(), env, learning_rate=config.lr,
-                            n_steps=config.n_steps, batch_size=config.batch_size,
-                            gamma=config.gamma, ent_coef=config.ent_coef, seed=config.seed,
-                            policy_kwargs=kwargs, verbose=0,
-                            tensorboard_log=str(run_dir / "tb") if _has_tensorboard() else None)
+    prepare_run(run_dir, {"algo": "ppo", **asdict(config)}, args)
+    state_path = run_dir / PPO_STATE
+    if not state_path.exists() and (run_dir / SB3_MODEL).exists():
+        raise CheckpointError(run_dir / SB3_MODEL, "is an SB3 model file, which socsim does "
+                              f"not load (SB3 unpickles parts of it, so it can run code), and "
+                              f"there is no {PPO_STATE} to resume from",
+                              "train into a new --out folder")
+    kwargs = {"features_extractor_class": _extractor_class(),
+              "features_extractor_kwargs": {"policy_config": start.config.to_dict(),
+                                            "init_state": start.state_dict()},
+              "net_arch": [], "share_features_extractor": True}
+    model = MaskablePPO(_policy_class(), env, learning_rate=config.lr,
+                        n_steps=config.n_steps, batch_size=config.batch_size,
+                        gamma=config.gamma, ent_coef=config.ent_coef, seed=config.seed,
+                        policy_kwargs=kwargs, verbose=0,
+                        tensorboard_log=str(run_dir / "tb") if _has_tensorboard() else None)
+    if state_path.exists():  # resume
+        state = read_checkpoint(state_path, FIX_RESUME)
+        steps = state.get("num_timesteps")
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise CheckpointError(state_path, f"is {steps!r}, not a whole number >= 0",
+                                  FIX_RESUME, "num_timesteps")
+        load_weights(model.policy, state.get("policy"), state_path)
+        load_optimizer(model.policy.optimizer, state.get("optimizer"), state_path)
+        model.num_timesteps = steps
     left = max(config.steps - model.num_timesteps, 0)
     if left:
         model.learn(left, reset_num_timesteps=False)
-    model.save(model_path)
+    tmp = state_path.with_suffix(".tmp")
+    torch.save({"policy": model.policy.state_dict(),
+                "optimizer": model.policy.optimizer.state_dict(),
+                "num_timesteps": int(model.num_timesteps)}, tmp)
+    tmp.replace(state_path)  # atomic, as the other trainers' checkpoints
+    model.save(run_dir / SB3_MODEL)
     policy = model.policy.features_extractor.policy
-    torch.save({"policy": policy.state_dict(), "policy_config": policy.config.to_dict()},
-               run_dir / "policy.pt")
+    save_policy(policy, run_dir / "policy.pt")
     return policy
 
 

@@ -36,7 +36,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from .checkpoint import load_checkpoint, load_policy, rng_state, save_checkpoint, set_rng_state
+from .checkpoint import load_checkpoint, load_policy, restore, rng_state, save_checkpoint
 from .common import Logger, prepare_run, progress_bar
 from .encoder import obs_keys
 from .policy import PolicyConfig, SchedulingPolicy, build_policy, log_prob_entropy
@@ -234,9 +234,10 @@ class Trainer:
                  args: dict[str, Any] | None = None) -> None:
         self.config = config
         self.run_dir = Path(run_dir)
-        prepare_run(self.run_dir, {"algo": "reinforce", **asdict(config)}, args)
         torch.manual_seed(config.seed)
         self.rng = np.random.default_rng(config.seed)
+        # The policy and environment first: a bad --init or keyword fails before the
+        # run folder is made.
         if config.init:
             self.policy = load_policy(config.init)
         else:
@@ -244,18 +245,17 @@ class Trainer:
                            config.finish_features)
             self.policy = build_policy(env, embed_dim=config.embed_dim, depth=config.depth,
                                        finish_prior=config.finish_prior)
+        self.eval_env = make_env(config.env_id, {"baseline": None, **config.env_kwargs},
+                                 self.policy.config.encoder.finish_features)
+        prepare_run(self.run_dir, {"algo": "reinforce", **asdict(config)}, args)
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=config.lr)
         self.iteration = 0
         self.r_bar = 0.0
-        state = load_checkpoint(self.run_dir)
+        state = load_checkpoint(self.run_dir, keys=("r_bar",))
         if state is not None:
-            self.policy.load_state_dict(state["policy"])
-            self.optimizer.load_state_dict(state["optimizer"])
-            set_rng_state(state["rng"], self.rng)
+            restore(state, self.run_dir, self.policy, self.optimizer, self.rng)
             self.iteration = state["step"]
-            self.r_bar = state["r_bar"]
-        self.eval_env = make_env(config.env_id, {"baseline": None, **config.env_kwargs},
-                                 self.policy.config.encoder.finish_features)
+            self.r_bar = float(state["r_bar"])
 
     def jobs(self) -> list[tuple]:
         """The rollouts of the current iteration (all sharing one simulator seed)."""
@@ -278,7 +278,8 @@ class Trainer:
         total_t = sum(ep["end_time"] - ep["times"][0] for ep in episodes if len(ep["times"]))
         if total_t > 0:
             rate = c.reward_average_rate if self.iteration else 1.0
-            self.r_bar = (1 - rate) * self.r_bar + rate * total_r / total_t
+            # a python float (numpy's would make the checkpoint unreadable with weights_only)
+            self.r_bar = float((1 - rate) * self.r_bar + rate * total_r / total_t)
         returns = [returns_to_go(ep["rewards"], ep["times"], ep["end_time"], self.r_bar)
                    for ep in episodes]
         baselines = time_baseline([ep["times"] for ep in episodes], returns)
@@ -363,5 +364,13 @@ class Trainer:
 def train_reinforce(config: ReinforceConfig, run_dir: str | Path,
                     args: dict[str, Any] | None = None, show_progress: bool = True,
                     backend: str = "local", address: str | None = None) -> SchedulingPolicy:
-    """Train (or resume) a REINFORCE run; see :class:`Trainer` and :meth:`Trainer.run`."""
-    return Trainer(config, run_dir, args).run(show_progress, backend, address)
+    """Train (or resume) a REINFORCE run; see :class:`Trainer` and :meth:`Trainer.run`.
+
+    The rollout workers start first, so that a Ray cluster that cannot be
+    reached fails before the run folder is made.
+    """
+    pool = rollout_pool(config.workers, backend, address)
+    try:
+        return Trainer(config, run_dir, args).run(show_progress, pool=pool)
+    finally:
+        pool.close()
