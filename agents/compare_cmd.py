@@ -15,14 +15,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from rich.console import Console
 from rich.table import Table
 
 from socsim.cli import UsageError
 from socsim.dvfs import POLICIES
-from socsim.gantt import plot_gantt
 from socsim.schedulers import make_scheduler, scheduler_names
 from socsim.simulator import QUEUE_DISCIPLINES
 
@@ -249,6 +246,9 @@ def _num(value: float) -> str:
 
 def plot_bars(result: CompareResult, path: Path) -> Path:
     """A bar chart per summary metric (mean with standard-error whiskers), one bar per scheduler."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # matplotlib: only to draw
+    from matplotlib.figure import Figure
+
     metrics = list(SUMMARY_METRICS.items())
     columns = 3
     rows = math.ceil(len(metrics) / columns)
@@ -275,6 +275,8 @@ def plot_bars(result: CompareResult, path: Path) -> Path:
 
 def _gantt(scenario: Scenario, scheduler: str, seed: int, out: Path, tasks: int) -> Path:
     """Re-run one seed with a trace and draw the start of its Gantt chart."""
+    from socsim.gantt import plot_gantt  # matplotlib: only to draw
+
     result = scenario.simulator(seed, keep_trace=True).run(make_scheduler(scheduler))
     path = out / f"gantt_{_file_safe(scheduler)}.png"
     return plot_gantt(result.trace or [], result.platform, path,

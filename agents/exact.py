@@ -33,13 +33,15 @@ import os
 import time
 from collections.abc import Sequence
 from fractions import Fraction
-
-from ortools.sat.python import cp_model
+from typing import TYPE_CHECKING
 
 from socsim.agents.bounds import lower_bound
 from socsim.agents.heft import plan_heft
 from socsim.agents.planning import Plan, Problem, as_problem, compact_plan
 from socsim.workload import BoundProfile
+
+if TYPE_CHECKING:  # OR-Tools (0.5 s to import) loads only when the solver runs
+    from ortools.sat.python import cp_model
 
 MAX_SCALE = 10**6
 ROUNDED_TICKS = 1000
@@ -63,6 +65,8 @@ def plan_optimal(instance: Problem | BoundProfile | Sequence[BoundProfile], *,
         bounds if larger). ``plan.info`` holds ``scale``, ``exact_times``,
         ``wall_s``, ``solver_status`` and ``objective`` (in scaled units).
     """
+    from ortools.sat.python import cp_model
+
     problem = as_problem(instance, pe_ready)
     heft = plan_heft(problem)
     cheap = lower_bound(problem)
@@ -123,6 +127,8 @@ class _Model:
     """The CP-SAT model of one problem, in scaled integer time."""
 
     def __init__(self, problem: Problem, scale: int) -> None:
+        from ortools.sat.python import cp_model
+
         self.problem = problem
         self.scale = scale
         self.model = cp_model.CpModel()

@@ -34,13 +34,14 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import islice, pairwise
-from typing import Any, NamedTuple
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from socsim.platform import Platform
 from socsim.scheduler import SchedulerView
 from socsim.workload import BoundProfile
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 INF = math.inf
 RANK_TOLERANCE = 1e-9
@@ -183,6 +184,8 @@ class Problem:
     def topological_order(self) -> list[int]:
         """Tasks in a topological order (networkx's, computed once)."""
         if self._topo is None:
+            import networkx as nx  # networkx loads only when a static planner runs
+
             graph = nx.DiGraph()
             graph.add_nodes_from(range(self.num_tasks))
             graph.add_edges_from((t, s) for t in range(self.num_tasks) for s, _ in self.succs[t])
@@ -503,6 +506,8 @@ def compact_plan(problem: Problem, pe: Sequence[int], sequence: Sequence[Sequenc
     Raises:
         ValueError: The per-PE orders contradict the task graph.
     """
+    import networkx as nx
+
     n = problem.num_tasks
     graph = _queue_graph(problem, sequence)
     try:
@@ -551,6 +556,8 @@ def check_plan(plan: Plan, tol: float = 1e-6) -> list[str]:
 
 def _queue_graph(problem: Problem, sequence: Sequence[Sequence[int]]) -> nx.DiGraph:
     """The task graph plus an edge between consecutive tasks of each PE's queue."""
+    import networkx as nx
+
     graph = nx.DiGraph()
     graph.add_nodes_from(range(problem.num_tasks))
     graph.add_edges_from((t, s) for t in range(problem.num_tasks) for s, _ in problem.succs[t])
@@ -561,6 +568,8 @@ def _queue_graph(problem: Problem, sequence: Sequence[Sequence[int]]) -> nx.DiGr
 
 def _runnable(problem: Problem, sequence: Sequence[Sequence[int]]) -> bool:
     """Whether the queues never wait for each other forever (the graph is acyclic)."""
+    import networkx as nx
+
     return nx.is_directed_acyclic_graph(_queue_graph(problem, sequence))
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from socsim.gantt import gantt_rgb_array
 from socsim.simulator import Simulator
 
 
@@ -51,4 +50,6 @@ def render_gantt(sim: Simulator, title: str | None = None) -> np.ndarray:
     if sim.trace is None:
         raise RuntimeError("rgb_array rendering needs the task trace: make the environment "
                            "with render_mode='rgb_array' or keep_trace=True")
+    from socsim.gantt import gantt_rgb_array  # matplotlib loads only when a chart is drawn
+
     return gantt_rgb_array(sim.trace, sim.platform, title=title, until=max(sim.now, 1.0))
