@@ -28,7 +28,8 @@ which the DeepSoCS streaming protocol measures (see ``docs/compare.md``):
 The emulator's own ``met`` (fastest PE type) is DS3's MET wherever a task's
 fastest PE is unique, as on ``canonical3``; among several identical fastest
 PEs it takes the one expected to be free first, where DS3's code prefers an
-idle one.
+idle one. DS3's own MET, STF and ETF_LB, tie rules included, are ``ds3-met``,
+``ds3-stf`` and ``ds3-etf-lb`` (:mod:`socsim.agents.ds3_rules`).
 
 Importing this module registers every scheduler with
 :func:`socsim.schedulers.register_scheduler`.
@@ -44,7 +45,6 @@ import numpy as np
 
 from socsim.scheduler import Assignment, SchedulerView
 from socsim.schedulers import register_scheduler
-from socsim.workload import BoundProfile
 
 Ready = tuple[int, int]
 
@@ -215,34 +215,6 @@ def _place_in_order(view: SchedulerView, order: list[Ready], comm_aware: bool
     return out
 
 
-def upward_ranks(profile: BoundProfile) -> list[float]:
-    """HEFT's upward rank of every task of a profile, from mean costs and mean transfers.
-
-    A transfer's mean cost is its volume over the platform's mean bandwidth
-    between distinct PEs (HEFT's convention: average the rates, then divide).
-    """
-    bandwidth = profile.platform.mean_bandwidth()
-    rank = [0.0] * profile.num_tasks
-    for task in reversed(_topological(profile)):
-        tail = max((volume / bandwidth + rank[succ] for succ, volume in profile.succs[task]),
-                   default=0.0)
-        rank[task] = profile.mean_cost[task] + tail
-    return rank
-
-
-def _topological(profile: BoundProfile) -> list[int]:
-    waiting = list(profile.num_preds)
-    order, stack = [], [t for t in range(profile.num_tasks) if waiting[t] == 0]
-    while stack:
-        task = stack.pop()
-        order.append(task)
-        for succ, _ in profile.succs[task]:
-            waiting[succ] -= 1
-            if waiting[succ] == 0:
-                stack.append(succ)
-    return order
-
-
 class HeftRTComm:
     """Communication-aware runtime HEFT.
 
@@ -256,15 +228,10 @@ class HeftRTComm:
     in_order_queues = True
 
     def reset(self, view: SchedulerView, rng: np.random.Generator) -> None:
-        """Forget the rank tables of the previous run."""
-        self._ranks: dict[int, list[float]] = {}
+        """Nothing to prepare: ranks are computed once per bound profile."""
 
     def _rank(self, view: SchedulerView, job: int, task: int) -> float:
-        profile = view.profile(job)
-        table = self._ranks.get(id(profile))
-        if table is None:
-            table = self._ranks[id(profile)] = upward_ranks(profile)
-        return table[task]
+        return view.profile(job).upward_rank[task]
 
     def decide(self, view: SchedulerView) -> list[Assignment]:
         """Place every ready task."""

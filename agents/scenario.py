@@ -52,7 +52,8 @@ class Scenario:
         fail: Scheduled failures, ``"PE@T[-R]"`` each.
         mtbf: Random faults: mean time between failures per PE (us).
         mttr: Random faults: mean time to repair (us).
-        queue_discipline: ``fifo`` or ``first-ready`` (DS3's executable list).
+        queue_discipline: ``fifo``, ``first-ready`` (DS3Gym protocol) or
+            ``first-ready-job`` (DS3's executable list, ordered by job id).
     """
 
     platform: str = "ds3_multiple_bal"
@@ -166,10 +167,13 @@ DEEPSOCS = Preset(
 DS3_DEFAULT = Preset(
     name="ds3-default",
     description="DS3's default configuration: SoC MULTIPLE_BAL, its six-application mix, "
-    "100 jobs, Poisson arrivals every 500 us on average, at most 12 jobs in the system.",
-    scenario=Scenario(jobs=100),
-    schedulers=("heft-rt", "heft-rt-comm", "etf", "eft", "met", "stf", "eft-fifo",
-                "round-robin", "random", "min-energy", "min-edp", "eft-energy"),
+    "100 jobs, Poisson arrivals every 500 us on average, at most 12 jobs in the system, "
+    "DS3's executable list (first-ready-job queues); ds3-met, ds3-stf and ds3-etf-lb are "
+    "DS3's own MET, STF and ETF_LB rules.",
+    scenario=Scenario(jobs=100, queue_discipline="first-ready-job"),
+    schedulers=("heft-rt", "heft-rt-comm", "etf", "eft", "ds3-met", "ds3-stf", "ds3-etf-lb",
+                "met", "stf", "eft-fifo", "round-robin", "random", "min-energy", "min-edp",
+                "eft-energy"),
     seeds=5,
 )
 

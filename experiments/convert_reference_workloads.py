@@ -12,9 +12,11 @@ the reference's own cost table. The script writes
 
 * ``socsim/data/workloads/<name>.yaml``: one op-based job profile per paper
   workload (tasks carry ``ops``, not tabulated costs), plus the PulseDL-II
-  batch-of-K variant;
-* ``socsim/data/platforms/{zynq_ultrascale,spinnaker2,mobile_soc}.yaml``: the
-  three presets, each PE type with a ``cost_model`` block;
+  batch-of-K variant and the papers' baselines: the point-neuron twin of the
+  MCC network and SDT-V2 15M at T = 4 (the T = 1 model's twin);
+* ``socsim/data/platforms/{zynq_ultrascale,spinnaker2,mobile_soc,spiking_soc}.yaml``:
+  the presets, each PE type with a ``cost_model`` block (``spiking_soc`` adds
+  the reference's spike-driven SNN core);
 * ``socsim/data/mixes/{edge_ai,radio,mixed}.yaml``.
 
 Before writing, it checks that the cost model reproduces the reference's
@@ -218,11 +220,73 @@ def pulse_batch_document(single: Mapping[str, Any], k: int) -> dict[str, Any]:
     return doc
 
 
+def point_neuron_document(mcc: Mapping[str, Any]) -> dict[str, Any]:
+    """MCC's point-neuron baseline: the same network with every synapse transmitting.
+
+    The paper compares MCC against "point neuron-driven DNNs"; its layer sizes
+    are not public, so the twin keeps the MCC network's layers, synapse
+    counts, weights and wiring and drops the two-point gating: each neuron
+    integrates all its receptive- and contextual-field inputs, so every
+    synapse carries an operation every frame (``event_fraction: 0``, no
+    activity).
+    """
+    doc = json.loads(json.dumps(mcc))
+    doc["name"] = "mcc_av_pointneuron"
+    doc["description"] = (
+        "Point-neuron baseline of the MCC network, one 32 ms frame [E]: the paper's comparison "
+        "is against 'point neuron-driven DNNs' (Adeel et al., arXiv 2211.01950 [D]); their "
+        "sizes are not in the abstract, so this twin keeps mcc_av_twopoint's layers, synapse "
+        "counts, weights and wiring and removes the two-point gating: every neuron integrates "
+        "all its inputs and every synapse transmits every frame (no activity). The layers keep "
+        "the kind 'twopoint' so that they run on the same synapse engine. "
+        + mcc["description"].split(". ", 1)[1])
+    doc.pop("activity", None)
+    for task in doc["tasks"]:
+        ops = task["ops"]
+        if ops["kind"] == "twopoint":
+            ops["event_fraction"] = 0
+    return doc
+
+
+#: SDT-V2 time-steps of the T = 1 model's twin.
+SDT_TIMESTEPS = 4
+
+
+def timesteps_document(single: Mapping[str, Any], steps: int) -> dict[str, Any]:
+    """SDT-V2 15M at ``steps`` time-steps: every per-step count x steps, weights read once.
+
+    The reference builds the 55M T = 4 profile the same way from its per-step
+    counts (24.8 GMAC per step, 99.3 GMAC at T = 4): MACs, synaptic events,
+    neuron updates and spike tensors scale with T; weights and dispatch do not.
+    """
+    doc = json.loads(json.dumps(single))
+    doc["name"] = f"sdtv2_15m_t{steps}"
+    doc["description"] = (
+        f"Spike-driven Transformer V2 (Meta-SpikeFormer) 15M at T={steps}, 224x224: the same "
+        f"model as sdtv2_15m_t1 [E], {steps}x its per-step MACs, events, element ops and "
+        "output bytes, weights read once per job, one dispatch per task (the reference note "
+        "builds its 55M T=4 profile from per-step counts the same way); the paper trains and "
+        "reports its models at T=1 and T=4 [P] and ships a T=1 to T=4 fine-tuning script "
+        "(classification/train_finetune_from_t1_to_t4.sh) [R]. "
+        + single["description"].split(". ", 1)[1])
+    for task in doc["tasks"]:
+        ops = task["ops"]
+        for key in ("macs", "spike_macs", "elem_ops", "output_bytes"):
+            if key in ops:
+                ops[key] = ops[key] * steps
+    doc["edges"] = [[s, d, v * steps] for s, d, v in doc["edges"]]
+    return doc
+
+
 # ----------------------------------------------------------------------------- platforms
 
+#: PE types whose hardware is driven by events, with no dense path for event
+#: inputs: the reference's spike-driven SNN core and the MCC synapse engine.
+EVENT_DRIVEN = ("snn_asic", "fpga_synapse")
 
-def cost_model_block(ref_pe: Mapping[str, Any], kinds: list[str], downcast: bool
-                     ) -> dict[str, Any]:
+
+def cost_model_block(ref_pe: Mapping[str, Any], kinds: list[str], downcast: bool,
+                     event_driven: bool = False) -> dict[str, Any]:
     """A PE type's ``cost_model`` block from its reference row (section 2)."""
     thr = ref_pe["thr"]
     block: dict[str, Any] = {
@@ -236,6 +300,8 @@ def cost_model_block(ref_pe: Mapping[str, Any], kinds: list[str], downcast: bool
               "dram_pj_per_byte": 40}
     if downcast:
         block["downcast"] = True
+    if event_driven:
+        block["event_driven"] = True
     return block
 
 
@@ -280,7 +346,8 @@ def pe_type(ref: Mapping[str, Any], name: str, ref_pe: str | None, kind: str,
                            "opps": opps}
     if ref_pe is not None:
         doc["cost_model"] = cost_model_block(ref["pe_types"][ref_pe], kinds_of(ref, ref_pe),
-                                             needs_downcast(ref, ref_pe))
+                                             needs_downcast(ref, ref_pe),
+                                             ref_pe in EVENT_DRIVEN)
     return doc
 
 
@@ -461,6 +528,51 @@ def mobile_document(ref: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def spiking_document(ref: Mapping[str, Any]) -> dict[str, Any]:
+    """A mobile SoC with the reference's spike-driven SNN core (SDT-V2's target hardware)."""
+    host = _nominal_opps(ref, "cpu_big", [(600, 800), (1200, 900), (1800, 1000)], (1800, 1000))
+    types = [
+        pe_type(ref, "cpu_big", "cpu_big", "big", host, 1800),
+        pe_type(ref, "gpu_mobile", "gpu_mobile", "gpu",
+                _nominal_opps(ref, "gpu_mobile", [(400, 700), (600, 800), (800, 900)],
+                              (800, 900)), 800),
+        pe_type(ref, "npu", "npu", "npu",
+                _nominal_opps(ref, "npu", [(500, 700), (1000, 850)], (1000, 850)), 1000),
+        pe_type(ref, "neuro_cluster32", "neuro_cluster32", "neuro", _neuro_opps(32), 250),
+        pe_type(ref, "snn_asic", "snn_asic", "neuro",
+                _nominal_opps(ref, "snn_asic", [(250, 650), (500, 800)], (500, 800)), 500),
+    ]
+    clusters = [
+        {"name": "cpu", "type": "cpu_big", "count": 2},
+        {"name": "gpu", "type": "gpu_mobile", "count": 1},
+        {"name": "npu", "type": "npu", "count": 1},
+        {"name": "neuro", "type": "neuro_cluster32", "count": 1},
+        {"name": "snn", "type": "snn_asic", "count": 1},
+    ]
+    return {
+        "name": "spiking_soc",
+        "description": (
+            "Mobile SoC with a spike-driven SNN core, the hardware the Spike-driven Transformer "
+            "V2 paper argues for (Yao et al., ICLR 2024, arXiv 2404.03663 [D]): 2 A72-class "
+            "host cores (cpu_big, 600/1200/1800 MHz at 0.8/0.9/1.0 V), a mobile GPU and an "
+            "INT8/INT4 NPU as on mobile_soc, one SpiNNaker2-like 32-PE neuromorphic tile, and "
+            "the reference note's hypothetical snn_asic: 256 G synaptic accumulates/s at "
+            "0.5 W (1.95 pJ per AC incl. control, the class of the paper's 0.9 pJ/AC energy "
+            "model [P]), 64 G int8 MAC/s for real-valued inputs, 64 G neuron updates/s, 8 MB "
+            "SRAM, 2 us dispatch, 500 MHz (250 MHz at 0.65 V for DVFS) [E]. The SNN core is "
+            "event-driven: it has no dense datapath for spike inputs, so its synaptic work "
+            "follows the job's firing activity. Rates, powers and overheads from the "
+            "reference's PE table (section 2) [E]; the 32-PE tile's PE figures from the "
+            "SpiNNaker2 datasheet [R] as on spinnaker2. Interconnect [E] as mobile_soc: shared "
+            "LPDDR4X, 10 GB/s between clusters, 20 GB/s within one, 0.5 us, 80 pJ/B moved."),
+        "timing": "continuous",
+        "pe_types": types,
+        "clusters": clusters,
+        "interconnect": {"default_bandwidth": 10000, "intra_cluster_bandwidth": 20000,
+                         "latency": 0.5, "energy_per_unit": 8e-5},
+    }
+
+
 # ----------------------------------------------------------------------------- mixes
 
 EDGE_AI = {"sdtv2_15m_t1": 3, "sdtv2_55m_t4": 1, "egru_lm_wt2_win6": 2, "egru_dvs_gesture": 2,
@@ -517,7 +629,8 @@ def reference_platform(ref: Mapping[str, Any]) -> Platform:
         types.append({"name": name, "opps": [{"mhz": 1000, "active_w": row["P"],
                                               "idle_w": row["P_idle"]}],
                       "cost_model": cost_model_block(row, kinds_of(ref, name),
-                                                     needs_downcast(ref, name))})
+                                                     needs_downcast(ref, name),
+                                                     name in EVENT_DRIVEN)})
         clusters.append({"name": name, "type": name})
     return Platform.from_dict({"name": "reference", "pe_types": types, "clusters": clusters},
                               source="<reference PE table>")
@@ -585,7 +698,12 @@ def build_documents(ref: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     single = docs["workloads/pulsedl2_pulse.yaml"]
     docs[f"workloads/pulsedl2_batch{PULSE_BATCH}.yaml"] = pulse_batch_document(single,
                                                                                 PULSE_BATCH)
-    for doc in (zynq_document(ref), spinnaker_document(ref), mobile_document(ref)):
+    docs["workloads/mcc_av_pointneuron.yaml"] = point_neuron_document(
+        docs["workloads/mcc_av_twopoint.yaml"])
+    docs[f"workloads/sdtv2_15m_t{SDT_TIMESTEPS}.yaml"] = timesteps_document(
+        docs["workloads/sdtv2_15m_t1.yaml"], SDT_TIMESTEPS)
+    for doc in (zynq_document(ref), spinnaker_document(ref), mobile_document(ref),
+                spiking_document(ref)):
         docs[f"platforms/{doc['name']}.yaml"] = doc
     for name, doc in mix_documents().items():
         docs[f"mixes/{name}.yaml"] = doc

@@ -29,11 +29,13 @@ from socsim.jobs import ArrivalProcess, Batch, FixedRate, JobSource, Poisson, Tr
 from socsim.metrics import METRIC_DOCS
 from socsim.platform import Platform, describe_platform
 from socsim.results import SimulationResult
+from socsim.scheduler import Scheduler
 from socsim.schedulers import make_scheduler, scheduler_names
 from socsim.simulator import Simulator
 
 DEFAULT_PLATFORM = "ds3_multiple_bal"
 DEFAULT_MIX = "ds3_default"
+DEFAULT_SCHEDULER = "etf"  # DS3's shipped default; it lives in socsim.agents
 PROGRESS_THRESHOLD_JOBS = 5000
 UNWRAPPED_WIDTH = 10_000  # console width when output is not a terminal: no wrapping
 
@@ -118,8 +120,9 @@ def _add_simulate_args(sim: argparse.ArgumentParser) -> None:
                        "with weights")
     group.add_argument("--mix", help=f"named workload mix or mix file (default {DEFAULT_MIX} "
                        "when --workload is not given)")
-    sim.add_argument("--scheduler", default="met", metavar="NAME",
-                     help=f"scheduler, one of {', '.join(scheduler_names())} (default met)")
+    sim.add_argument("--scheduler", default=DEFAULT_SCHEDULER, metavar="NAME",
+                     help=f"scheduler, one of {', '.join(scheduler_names())} (default "
+                     f"{DEFAULT_SCHEDULER}, DS3's default scheduler)")
     sim.add_argument("--jobs", type=int, help="number of jobs to inject (default 100 unless "
                      "--horizon is given)")
     sim.add_argument("--horizon", type=float, help="stop at this time (us)")
@@ -160,7 +163,7 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
     sim = Simulator(platform, source, seed=args.seed, horizon=args.horizon,
                     dvfs=make_policy(args.dvfs), faults=faults,
                     keep_trace=keep and not args.no_trace, keep_jobs=keep)
-    scheduler = make_scheduler(args.scheduler)
+    scheduler = _simulate_scheduler(args.scheduler)
     total = source.max_jobs
     if (total or 0) >= PROGRESS_THRESHOLD_JOBS or (total is None and args.horizon):
         result = _run_with_progress(sim, scheduler, total, args.horizon, console)
@@ -172,6 +175,15 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
         for kind, path in written.items():
             console.print(f"  {kind}: {path}", highlight=False)
     return 0
+
+
+def _simulate_scheduler(name: str) -> Scheduler:
+    """The ``--scheduler``; a clear error if the default's package (socsim.agents) is missing."""
+    if name == DEFAULT_SCHEDULER and name not in scheduler_names():
+        raise UsageError(f"the default scheduler {name} (DS3's) comes with socsim.agents, "
+                         "which is not installed; reinstall socsim, or pass --scheduler met "
+                         "(the emulator's own)")
+    return make_scheduler(name)
 
 
 def _run_with_progress(sim: Simulator, scheduler: object, total: int | None,
@@ -374,6 +386,7 @@ def cmd_workloads_show(args: argparse.Namespace, console: Console) -> int:
     console.print(f"Costs on {bound.platform.name} at each PE type's reference OPP; energy = "
                   f"latency x active power ({powers}); '-': the type cannot run the task.",
                   highlight=False)
+    console.print(_operating_point_line(bound), highlight=False)
     tables = [("latency (us)", costs.latency), ("energy (uJ)", costs.energy)]
     dram = dag_draw.dram_energy_rows(bound)
     if dram:
@@ -382,6 +395,25 @@ def cmd_workloads_show(args: argparse.Namespace, console: Console) -> int:
     for title, values in tables:
         _print_type_table(console, title, profile.task_names, costs.type_names, values)
     return 0
+
+
+def _operating_point_line(bound: Any) -> str:
+    """The operating point the cost tables are for: MHz per PE type, and the activity.
+
+    Args:
+        bound: The :class:`~socsim.workload.BoundProfile` whose tables are printed.
+    """
+    points = []
+    for pe_type in bound.platform.types:
+        opp = pe_type.opps[pe_type.reference_opp]
+        top = pe_type.opps[pe_type.max_opp].mhz
+        points.append(f"{pe_type.name} {opp.mhz:g} MHz" + ("" if top == opp.mhz
+                                                            else f" (fastest {top:g})"))
+    activity = "" if bound.activity is None else (
+        f"; activity {bound.activity:g} (the profile's nominal; jobs draw theirs per job)"
+        if bound.variants else f"; activity {bound.activity:g}")
+    return (f"Operating point (as --dvfs fixed): {', '.join(points)}{activity}. The default "
+            "--dvfs performance runs every PE at its fastest point.")
 
 
 def _print_type_table(console: Console, title: str, tasks: Sequence[str],

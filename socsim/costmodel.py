@@ -22,6 +22,18 @@ so dense PEs (GPU, NPU, DPU) pay the same whatever the activity while
 event-capable PEs (CPU, DSP, neuromorphic cores, synapse engines) pay the
 cheaper of the two paths.
 
+Event-driven PEs (``event_driven: true``: the spike-driven SNN core, the MCC
+synapse engine) have no dense datapath for event inputs: they always take the
+event path, so their synaptic work follows the job's activity whatever the
+rates. On every event path one synaptic operation is one weight read plus one
+accumulate (the per-event memory traffic is inside the SOP rate and hence in
+its energy), and time-steps enter through the op counts (a T = 4 profile has
+4x the per-step MACs, events and neuron updates of its T = 1 twin). What does
+not follow activity is the *floor* (:attr:`CostBreakdown.floor_us`): the
+per-neuron state updates (``X / elem``: leak, threshold, reset of every
+neuron every step, fired or not), the dispatch overhead, and any MACs on
+real-valued inputs.
+
 Units inside this module: time in us, rates per us, bytes, power in W, energy
 in uJ. Files use per-second rates in giga units (see ``docs/formats.md``).
 The functions here are pure; :class:`socsim.workload.BoundProfile` calls them
@@ -79,6 +91,10 @@ class PECostModel:
         downcast: Whether a precision wider than every unit the PE has runs
             on its widest unit (the NPU compiler quantising an fp32 layer to
             fp16); otherwise such a task is ineligible.
+        event_driven: Whether the hardware is driven by events and has no
+            dense path for event inputs (a spike-driven core, a synapse
+            engine): their synaptic operations are always paid as such, at
+            any activity. Needs a synaptic-operation rate.
     """
 
     kinds: frozenset[str]
@@ -90,6 +106,7 @@ class PECostModel:
     overhead_us: float = 0.0
     dram_pj_per_byte: float = DEFAULT_DRAM_PJ_PER_BYTE
     downcast: bool = False
+    event_driven: bool = False
 
     @property
     def event_capable(self) -> bool:
@@ -127,6 +144,8 @@ class PECostModel:
                 "dram_pj_per_byte": self.dram_pj_per_byte}
         if self.downcast:
             doc["downcast"] = True
+        if self.event_driven:
+            doc["event_driven"] = True
         return doc
 
 
@@ -238,6 +257,9 @@ class CostBreakdown:
         memory_us: Time to stream the weights that do not fit on chip.
         streamed_bytes: Those weight bytes.
         latency_us: ``max(compute, memory) + overhead``.
+        floor_us: The part of the latency that no activity removes: the
+            element-wise work (per-neuron state updates) plus the dispatch
+            overhead.
     """
 
     unit: str | None
@@ -250,6 +272,7 @@ class CostBreakdown:
     memory_us: float
     streamed_bytes: float
     latency_us: float
+    floor_us: float = 0.0
 
 
 def is_eligible(ops: TaskOps, model: PECostModel | None) -> bool:
@@ -289,7 +312,9 @@ def breakdown(ops: TaskOps, model: PECostModel, activity: float) -> CostBreakdow
         if model.event_capable and ops.spike_macs > 0:
             synaptic = ops.event_ops(activity) / model.sop_rate
             event = ops.real_macs(activity) / rate + synaptic
-    event_path = event < dense
+    # An event-driven PE has no dense datapath for event inputs; elsewhere the
+    # cheaper path wins (ties go to the dense one).
+    event_path = event < dense or (model.event_driven and math.isfinite(event))
     elem = ops.elem_ops / model.elem_rate
     compute = (event if event_path else dense) + elem
     streamed = max(0.0, ops.weights(activity) - model.onchip_bytes)
@@ -297,7 +322,8 @@ def breakdown(ops: TaskOps, model: PECostModel, activity: float) -> CostBreakdow
     return CostBreakdown(unit=unit, dense_us=dense, event_us=event, event_path=event_path,
                          synaptic_us=synaptic if event_path else 0.0, elem_us=elem,
                          compute_us=compute, memory_us=memory, streamed_bytes=streamed,
-                         latency_us=max(compute, memory) + model.overhead_us)
+                         latency_us=max(compute, memory) + model.overhead_us,
+                         floor_us=elem + model.overhead_us)
 
 
 def latency(ops: TaskOps, model: PECostModel | None, activity: float) -> float:
@@ -314,6 +340,20 @@ def dram_energy(ops: TaskOps, model: PECostModel | None, activity: float) -> flo
         return 0.0
     streamed = max(0.0, ops.weights(activity) - model.onchip_bytes)
     return streamed * model.dram_pj_per_byte * _PJ_TO_UJ
+
+
+def synaptic_energy(ops: TaskOps, model: PECostModel | None, activity: float,
+                    active_w: float) -> float:
+    """Energy in uJ of the synaptic operations alone (0 when the event path is not taken).
+
+    This is the accounting of papers that count energy per synaptic event
+    (e.g. MCC's 80 pJ per synapse): ``S / sop x active_w``, without the
+    per-neuron updates, the dispatch overhead or real-valued MACs.
+    """
+    if model is None:
+        return 0.0
+    parts = breakdown(ops, model, activity)
+    return 0.0 if parts is None else parts.synaptic_us * active_w
 
 
 def energy(ops: TaskOps, model: PECostModel | None, activity: float, active_w: float) -> float:
@@ -416,7 +456,7 @@ def read_pe_cost_model(fields: Fields, doc: Any, where: str) -> PECostModel:
     doc = fields.mapping(doc, where)
     fields.unknown_keys(doc, {"kinds", "gmac_per_s", "gsop_per_s", "gelem_per_s",
                               "dram_gbyte_per_s", "onchip_bytes", "overhead_us",
-                              "dram_pj_per_byte", "downcast"}, where)
+                              "dram_pj_per_byte", "downcast", "event_driven"}, where)
     kinds = _read_kinds(fields, fields.require(doc, "kinds", where), f"{where}.kinds")
     rates = fields.mapping(doc.get("gmac_per_s", {}), f"{where}.gmac_per_s")
     mac_rate = {}
@@ -433,6 +473,14 @@ def read_pe_cost_model(fields: Fields, doc: Any, where: str) -> PECostModel:
     downcast = doc.get("downcast", False)
     if not isinstance(downcast, bool):
         raise fields.error(f"{where}.downcast", f"is {downcast!r}", "write true or false")
+    event_driven = doc.get("event_driven", False)
+    if not isinstance(event_driven, bool):
+        raise fields.error(f"{where}.event_driven", f"is {event_driven!r}",
+                           "write true or false")
+    if event_driven and not sop:
+        raise fields.error(f"{where}.event_driven", "is true but the PE has no gsop_per_s",
+                           "give its synaptic-operation rate (gsop_per_s) or drop "
+                           "event_driven")
     return PECostModel(
         kinds=kinds, mac_rate=mac_rate, sop_rate=sop * _G_PER_S_TO_PER_US,
         elem_rate=_positive(fields, doc, "gelem_per_s", where) * _G_PER_S_TO_PER_US,
@@ -441,7 +489,7 @@ def read_pe_cost_model(fields: Fields, doc: Any, where: str) -> PECostModel:
         overhead_us=fields.number(doc.get("overhead_us", 0), f"{where}.overhead_us"),
         dram_pj_per_byte=fields.number(doc.get("dram_pj_per_byte", DEFAULT_DRAM_PJ_PER_BYTE),
                                        f"{where}.dram_pj_per_byte"),
-        downcast=downcast)
+        downcast=downcast, event_driven=event_driven)
 
 
 def _positive(fields: Fields, doc: Mapping[str, Any], key: str, where: str) -> float:

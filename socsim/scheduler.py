@@ -117,6 +117,11 @@ class SchedulerView:
         sim = self._sim
         return sim.pe_alive[pe] and sim.pe_running[pe] is None and not sim.pe_queue[pe]
 
+    def running_since(self, pe: int) -> float | None:
+        """Start time of the task a PE is running, or ``None`` when it runs nothing."""
+        running = self._sim.pe_running[pe]
+        return None if running is None else running[3]
+
     def queue_length(self, pe: int) -> int:
         """Tasks waiting in a PE's queue (not counting the running one)."""
         return len(self._sim.pe_queue[pe])

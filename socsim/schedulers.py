@@ -23,7 +23,10 @@ class MinimumExecutionTime:
     Among live PEs with the least expected execution time, it picks the one
     expected to be free first (lowest index on ties) and queues the task
     there, without regard to transfers or load elsewhere. If every PE of the
-    fastest type is down it falls back to the fastest live ones.
+    fastest type is down it falls back to the fastest live ones. DS3's MET
+    breaks ties among the fastest PEs differently (idle first, then fewest
+    tasks assigned in the call, blind to queues): that is ``ds3-met`` in
+    ``socsim.agents``.
     """
 
     name = "met"

@@ -48,7 +48,7 @@ from socsim.results import SimulationResult
 from socsim.scheduler import Scheduler, SchedulerView
 from socsim.workload import BoundProfile
 
-QUEUE_DISCIPLINES = ("fifo", "first-ready")
+QUEUE_DISCIPLINES = ("fifo", "first-ready", "first-ready-job")
 
 # Event kinds double as priorities among events at the same instant.
 _FINISH, _RECOVER, _FAIL, _ARRIVE, _WAKE = range(5)
@@ -113,6 +113,9 @@ class Simulator:
             starts (DS3's executable list), unless the scheduler running
             declares ``in_order_queues = True`` (its plan fixes each PE's
             order, as DS3's HEFT_RT does with dynamic dependencies).
+            ``"first-ready-job"``: the same, but among the queued tasks whose
+            inputs are there the oldest job's (lowest id) starts first, then
+            queue order (DS3's executable list: one list ordered by job id).
     """
 
     def __init__(self, platform: Platform, source: JobSource, *, seed: int = 0,
@@ -140,7 +143,8 @@ class Simulator:
             raise ValueError(f"queue_discipline must be one of {QUEUE_DISCIPLINES}, "
                              f"got {queue_discipline!r}")
         self.queue_discipline = queue_discipline
-        self._first_ready = queue_discipline == "first-ready"
+        self._first_ready = queue_discipline != "fifo"
+        self._by_job = queue_discipline == "first-ready-job"
         streams = np.random.SeedSequence(seed).spawn(6)  # the 6th (activity) came last
         (self._arrival_rng, self._mix_rng, self._noise_rng, self._fault_rng,
          self.scheduler_rng, self._activity_rng) = (np.random.default_rng(s) for s in streams)
@@ -263,7 +267,7 @@ class Simulator:
             The run's metrics, per-PE figures, and trace or job records if kept.
         """
         view = self.view
-        self._first_ready = (self.queue_discipline == "first-ready"
+        self._first_ready = (self.queue_discipline != "fifo"
                              and not getattr(scheduler, "in_order_queues", False))
         scheduler.reset(view, self.scheduler_rng)
         assign = self.assign
@@ -694,7 +698,9 @@ class Simulator:
         Returns its queue index and input time; if none can start now, ``-1``
         and the earliest time a queued task's inputs will be there (``inf``
         while every queued task still waits for a predecessor). Tasks of
-        failed jobs are dropped on the way.
+        failed jobs are dropped on the way. Under ``first-ready-job`` the
+        queue is scanned by job id, then queue order, so the oldest job's
+        startable task is the one found.
         """
         queue, now = self.pe_queue[pe], self.now
         if any(job.failed for job, _ in queue):
@@ -705,7 +711,11 @@ class Simulator:
             if not queue:
                 self._decision = True  # the PE went idle
         earliest = math.inf
-        for index, (job, task) in enumerate(queue):
+        order: range | list[int] = range(len(queue))
+        if self._by_job:  # stable: queue order within a job
+            order = sorted(order, key=lambda i: queue[i][0].id)
+        for index in order:
+            job, task = queue[index]
             if job.waiting[task]:
                 continue
             inputs_at = self._inputs_at(job, task, pe)

@@ -11,7 +11,7 @@ from socsim.cli import main
 def test_simulate_with_no_options_runs_ds3_default(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["simulate"]) == 0
     out = capsys.readouterr().out
-    assert "met on ds3_multiple_bal" in out
+    assert "etf on ds3_multiple_bal" in out  # DS3's default scheduler
     assert "mean_latency" in out
     # 100 jobs injected and all completed in DS3's default scenario.
     assert any(line.split()[:3] == ["│", "completed", "│"] and "100" in line
@@ -55,6 +55,17 @@ def test_bad_input_gives_one_line_error(argv: list[str], message: str,
     assert captured.out == "" and err.count("\n") == 1  # one line, on stderr
     assert "error:" in err and message in err
     assert "Traceback" not in err
+
+
+def test_simulate_default_needs_socsim_agents(monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    import socsim.cli
+
+    monkeypatch.setattr(socsim.cli, "scheduler_names", lambda: ["first-idle", "met"])
+    assert main(["simulate", "--jobs", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "socsim.agents" in err and "--scheduler met" in err and err.count("\n") == 1
+    assert main(["simulate", "--jobs", "2", "--scheduler", "met"]) == 0
 
 
 def test_listings(capsys: pytest.CaptureFixture[str]) -> None:

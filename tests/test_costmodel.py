@@ -280,3 +280,91 @@ def test_task_no_pe_type_can_run_names_the_reasons(tmp_path: Path) -> None:
     path = write(tmp_path, task_with(precision="fp16", macs=1), "w2.yaml")
     with pytest.raises(ConfigError, match="ACC: no MAC unit for fp16 or wider"):
         load_profile(path).bind(accelerator_only)
+
+
+# ----------------------------------------------------------------------------- issue 18 rules
+
+# The reference note's hypothetical spike-driven core (section 2, snn_asic), per us.
+SNN = PECostModel(kinds=frozenset({"spk"}), mac_rate={"int8": 64e3}, sop_rate=256e3,
+                  elem_rate=64e3, bandwidth=1e4, onchip_bytes=8388608, overhead_us=2.0,
+                  event_driven=True)
+
+
+def test_event_layer_at_two_activities_on_an_event_driven_pe() -> None:
+    # 1e6 dense-equivalent MACs on spikes, 1e4 neuron updates, 2 us dispatch:
+    # latency = a x 1e6 / 256e3 + 1e4 / 64e3 + 2 us; the last two are the floor.
+    layer = TaskOps(kind="spk", precision="int8", spike_macs=1e6, elem_ops=1e4)
+    low, high = (costmodel.breakdown(layer, SNN, a) for a in (0.1, 0.3))
+    assert low.synaptic_us == pytest.approx(0.390625)
+    assert high.synaptic_us == pytest.approx(1.171875)
+    assert low.floor_us == high.floor_us == pytest.approx(0.15625 + 2.0)
+    assert low.latency_us == pytest.approx(2.546875)
+    assert high.latency_us == pytest.approx(3.328125)
+    assert costmodel.energy(layer, SNN, 0.3, 0.5) == pytest.approx(0.5 * 3.328125)
+    assert costmodel.synaptic_energy(layer, SNN, 0.1, 0.5) == pytest.approx(0.5 * 0.390625)
+    # A dense PE pays the same 1e6 MACs at both activities.
+    assert costmodel.latency(layer, GPU, 0.1) == costmodel.latency(layer, GPU, 0.3)
+
+
+def test_event_driven_pe_never_takes_a_dense_path_for_spikes() -> None:
+    # With a dense unit 10x faster than its event rate, an ordinary event-capable PE runs
+    # a busy spiking layer densely; an event-driven one has no such path.
+    fast_dense = {"mac_rate": {"int8": 2560e3}}
+    layer = TaskOps(kind="spk", precision="int8", spike_macs=1e6)
+    plain = PECostModel(**{**SNN.__dict__, **fast_dense, "event_driven": False})
+    driven = PECostModel(**{**SNN.__dict__, **fast_dense})
+    assert not costmodel.breakdown(layer, plain, 0.5).event_path
+    assert costmodel.latency(layer, plain, 0.3) == costmodel.latency(layer, plain, 0.5)
+    parts = costmodel.breakdown(layer, driven, 0.5)
+    assert parts.event_path and parts.synaptic_us == pytest.approx(0.5e6 / 256e3)
+    assert costmodel.latency(layer, driven, 0.3) < costmodel.latency(layer, driven, 0.5)
+    # Real-valued MACs are paid densely on every PE: a floor activity does not move.
+    mixed = TaskOps(kind="spk", precision="int8", macs=64e3, spike_macs=1e6)
+    assert costmodel.breakdown(mixed, SNN, 0.0).compute_us == pytest.approx(1.0)
+
+
+def test_mixed_precision_layer_with_and_without_an_int4_unit() -> None:
+    # 1.4e6 MACs; an NPU with int4 (1400e3/us) and int8 (800e3/us) units, 15 us dispatch.
+    npu = PECostModel(kinds=frozenset({"conv"}), mac_rate={"int4": 1400e3, "int8": 800e3},
+                      sop_rate=0.0, elem_rate=1e5, bandwidth=25e3, overhead_us=15.0)
+    no_int4 = PECostModel(**{**npu.__dict__, "mac_rate": {"int8": 800e3}})
+    int4, int8 = (TaskOps(kind="conv", precision=p, macs=1.4e6) for p in ("int4", "int8"))
+    assert costmodel.latency(int4, npu, 0.0) == pytest.approx(1.0 + 15.0)
+    assert costmodel.latency(int8, npu, 0.0) == pytest.approx(1.75 + 15.0)
+    # Without an int4 unit the 4-bit layer falls back to int8 and gains nothing.
+    assert no_int4.unit("int4") == "int8"
+    assert costmodel.latency(int4, no_int4, 0.0) == costmodel.latency(int8, no_int4, 0.0) \
+        == pytest.approx(16.75)
+
+
+def test_event_driven_flag_in_files() -> None:
+    doc = {**PLATFORM["pe_types"][0]["cost_model"], "event_driven": True}
+    platform = Platform.from_dict({**PLATFORM, "pe_types": [
+        {**PLATFORM["pe_types"][0], "cost_model": doc}, *PLATFORM["pe_types"][1:]]})
+    model = platform.types[0].cost_model
+    assert model.event_driven and model.to_dict()["event_driven"] is True
+    assert "event_driven" not in PECostModel(**{**model.__dict__,
+                                                "event_driven": False}).to_dict()
+
+
+@pytest.mark.parametrize(("changes", "words"), [
+    ({"event_driven": "yes"}, "true or false"),
+    ({"event_driven": True, "gsop_per_s": None}, "no gsop_per_s"),
+])
+def test_malformed_event_driven(tmp_path: Path, changes: dict[str, Any], words: str) -> None:
+    path = write(tmp_path, cost_model_with(**changes), "bad_platform.yaml")
+    with pytest.raises(ConfigError) as info:
+        load_platform(path)
+    assert info.value.field == "pe_types[0].cost_model.event_driven"
+    assert words in str(info.value) and "Fix:" in str(info.value)
+
+
+def test_builtin_spiking_core_and_synapse_engine_are_event_driven() -> None:
+    from socsim import catalog
+
+    for platform, name in (("spiking_soc", "snn_asic"), ("zynq_ultrascale", "fpga_synapse")):
+        target = catalog.get_platform(platform)
+        assert target.types[target.type_index(name)].cost_model.event_driven
+    for name in ("neuro_cluster32", "gpu_mobile", "npu"):  # a dense MAC array / dense PEs
+        target = catalog.get_platform("spiking_soc")
+        assert not target.types[target.type_index(name)].cost_model.event_driven

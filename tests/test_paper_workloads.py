@@ -26,16 +26,20 @@ PAPER_WORKLOADS = {
     "pulsedl2_pulse": 10, "pulsedl2_batch32": 10, "ohq_resnet18_int8": 21,
     "ohq_resnet18_mixed": 21, "ohq_mbv3large_int8": 19, "ohq_mbv3large_mixed": 19,
     "mcc_av_twopoint": 12,
+    # The papers' baselines: MCC's point-neuron twin and SDT-V2 15M at T=4.
+    "mcc_av_pointneuron": 12, "sdtv2_15m_t4": 30,
 }
-WITH_ACTIVITY = {"sdtv2_55m_t4", "sdtv2_15m_t1", "egru_lm_wt2_win6", "egru_dvs_gesture",
-                 "mcc_av_twopoint"}
+WITH_ACTIVITY = {"sdtv2_55m_t4", "sdtv2_15m_t1", "sdtv2_15m_t4", "egru_lm_wt2_win6",
+                 "egru_dvs_gesture", "mcc_av_twopoint"}
 #: Which preset is meant for which workloads (docs/workloads.md, "Presets").
 CLAIMS = {
     "mobile_soc": sorted(PAPER_WORKLOADS),
     "zynq_ultrascale": ["pulsedl2_pulse", "pulsedl2_batch32", "mcc_av_twopoint",
                         "ohq_resnet18_int8", "ohq_resnet18_mixed", "ohq_mbv3large_int8",
-                        "ohq_mbv3large_mixed"],
+                        "ohq_mbv3large_mixed", "mcc_av_pointneuron"],
     "spinnaker2": ["egru_lm_wt2_win6", "egru_dvs_gesture", "mcc_av_twopoint"],
+    "spiking_soc": ["sdtv2_15m_t1", "sdtv2_15m_t4", "sdtv2_55m_t4", "egru_dvs_gesture",
+                    "mcc_av_twopoint", "mcc_av_pointneuron"],
 }
 CLAIMED = [(p, w) for p, names in CLAIMS.items() for w in names]
 DENSE_TYPES = ("gpu_mobile", "npu")
@@ -256,3 +260,49 @@ def test_simulated_jobs_draw_their_activity_from_the_seed() -> None:
     assert len(set(activity.values())) > 2
     _, other_activity = run_with_activity(seed=12)
     assert other_activity != activity
+
+
+# ----------------------------------------------------------------------------- the baselines
+
+
+def test_mcc_point_neuron_twin_is_the_same_network_with_every_synapse_transmitting() -> None:
+    mcc, twin = (catalog.get_workload(n) for n in ("mcc_av_twopoint", "mcc_av_pointneuron"))
+    assert twin.task_names == mcc.task_names and twin.edges == mcc.edges
+    assert twin.activity is None
+    for ops, base in zip(mcc.ops, twin.ops, strict=True):
+        assert (base.kind, base.spike_macs, base.weight_bytes, base.elem_ops) == \
+            (ops.kind, ops.spike_macs, ops.weight_bytes, ops.elem_ops)
+        if base.kind == "twopoint":
+            assert base.event_fraction == 0 and base.event_ops(0.1) == base.spike_macs
+
+
+def test_sdt_t4_is_four_time_steps_of_the_t1_model() -> None:
+    t1, t4 = (catalog.get_workload(n) for n in ("sdtv2_15m_t1", "sdtv2_15m_t4"))
+    assert t4.task_names == t1.task_names
+    for one, four in zip(t1.ops, t4.ops, strict=True):
+        assert four.macs == 4 * one.macs and four.spike_macs == 4 * one.spike_macs
+        assert four.elem_ops == 4 * one.elem_ops and four.weight_bytes == one.weight_bytes
+    assert [v for *_, v in t4.edges] == [4 * v for *_, v in t1.edges]
+
+
+def test_spiking_core_follows_activity_where_the_tile_and_the_npu_do_not() -> None:
+    # Issue 18: on the event-driven core every spiking layer's cost rises with activity.
+    profile = bound("sdtv2_15m_t1", "spiking_soc")
+    platform = profile.platform
+    spk = [t for t in range(profile.num_tasks) if profile.profile.task_ops(t).kind == "spk"]
+    core, tile, npu = (platform.type_index(n) for n in ("snn_asic", "neuro_cluster32", "npu"))
+    for t in spk:
+        costs = [v.cost[t][core] for v in profile.variants]
+        assert costs == sorted(costs) and costs[0] < costs[-1]
+        assert len({v.cost[t][npu] for v in profile.variants}) == 1
+        assert len({v.cost[t][tile] for v in profile.variants}) == 1  # dense 64-MAC arrays
+
+
+def test_workloads_show_prints_its_operating_point(capsys: pytest.CaptureFixture[str]) -> None:
+    from socsim.cli import main
+
+    assert main(["workloads", "show", "egru_dvs_gesture", "--platform", "mobile_soc"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Operating point (as --dvfs fixed):" in out
+    assert "neuro_cluster32 250 MHz (fastest 400)" in out and "gpu_mobile 800 MHz," in out
+    assert "activity 0.2 (the profile's nominal" in out
