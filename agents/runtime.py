@@ -45,6 +45,7 @@ import numpy as np
 
 from socsim.scheduler import Assignment, SchedulerView
 from socsim.schedulers import register_scheduler
+from socsim.workload import BoundProfile
 
 Ready = tuple[int, int]
 
@@ -215,6 +216,34 @@ def _place_in_order(view: SchedulerView, order: list[Ready], comm_aware: bool
     return out
 
 
+def upward_ranks(profile: BoundProfile) -> list[float]:
+    """HEFT's upward rank of every task of a profile, from mean costs and mean transfers.
+
+    A transfer's mean cost is its volume over the platform's mean bandwidth
+    between distinct PEs (HEFT's convention: average the rates, then divide).
+    """
+    bandwidth = profile.platform.mean_bandwidth()
+    rank = [0.0] * profile.num_tasks
+    for task in reversed(_topological(profile)):
+        tail = max((volume / bandwidth + rank[succ] for succ, volume in profile.succs[task]),
+                   default=0.0)
+        rank[task] = profile.mean_cost[task] + tail
+    return rank
+
+
+def _topological(profile: BoundProfile) -> list[int]:
+    waiting = list(profile.num_preds)
+    order, stack = [], [t for t in range(profile.num_tasks) if waiting[t] == 0]
+    while stack:
+        task = stack.pop()
+        order.append(task)
+        for succ, _ in profile.succs[task]:
+            waiting[succ] -= 1
+            if waiting[succ] == 0:
+                stack.append(succ)
+    return order
+
+
 class HeftRTComm:
     """Communication-aware runtime HEFT.
 
@@ -228,10 +257,15 @@ class HeftRTComm:
     in_order_queues = True
 
     def reset(self, view: SchedulerView, rng: np.random.Generator) -> None:
-        """Nothing to prepare: ranks are computed once per bound profile."""
+        """Forget the rank tables of the previous run."""
+        self._ranks: dict[int, list[float]] = {}
 
     def _rank(self, view: SchedulerView, job: int, task: int) -> float:
-        return view.profile(job).upward_rank[task]
+        profile = view.profile(job)
+        table = self._ranks.get(id(profile))
+        if table is None:
+            table = self._ranks[id(profile)] = upward_ranks(profile)
+        return table[task]
 
     def decide(self, view: SchedulerView) -> list[Assignment]:
         """Place every ready task."""
