@@ -6,7 +6,7 @@ called ``agents``. Heuristics here talk to the emulator through
 ``socsim.envs``.
 """
 
-from socsim.agents import ds3_rules, runtime, static  # noqa: F401  (importing registers them)
-from socsim.agents.learned.hook import register as _register_learned
+from . import ds3_rules, runtime, static  # noqa: F401  (importing registers them)
+from .learned.hook import register as _register_learned
 
 _register_learned()  # "learned:PATH" schedulers; torch is imported only when one is made

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from socsim.agents.planning import Problem, as_problem
 from socsim.workload import BoundProfile
+
+from .planning import Problem, as_problem
 
 Instance = Problem | BoundProfile | Sequence[BoundProfile]
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import argparse
 
-from socsim.agents.compare_cmd import add_compare_command
-from socsim.agents.learned.cli import add_learned_commands
-from socsim.agents.schedule_cmd import add_schedule_command
-from socsim.agents.sweep_cmd import add_sweep_command
+from .compare_cmd import add_compare_command
+from .learned.cli import add_learned_commands
+from .schedule_cmd import add_schedule_command
+from .sweep_cmd import add_sweep_command
 
 
 def add_subcommands(sub: argparse._SubParsersAction) -> None:

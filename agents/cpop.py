@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from socsim.agents.planning import (
+from socsim.workload import BoundProfile
+
+from .planning import (
     INF,
     Choice,
     Plan,
@@ -32,7 +34,6 @@ from socsim.agents.planning import (
     priority_order,
     upward_ranks,
 )
-from socsim.workload import BoundProfile
 
 
 def critical_path(problem: Problem, priority: Sequence[float], job: int) -> list[int]:

@@ -46,9 +46,10 @@ import math
 
 import numpy as np
 
-from socsim.agents.runtime import PlannedAvailability
 from socsim.scheduler import Assignment, SchedulerView
 from socsim.schedulers import register_scheduler
+
+from .runtime import PlannedAvailability
 
 
 def ds3_busy(view: SchedulerView, pe: int) -> bool:

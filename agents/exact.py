@@ -35,10 +35,11 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from socsim.agents.bounds import lower_bound
-from socsim.agents.heft import plan_heft
-from socsim.agents.planning import Plan, Problem, as_problem, compact_plan
 from socsim.workload import BoundProfile
+
+from .bounds import lower_bound
+from .heft import plan_heft
+from .planning import Plan, Problem, as_problem, compact_plan
 
 if TYPE_CHECKING:  # OR-Tools (0.5 s to import) loads only when the solver runs
     from ortools.sat.python import cp_model

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from socsim.agents.planning import (
+from socsim.workload import BoundProfile
+
+from .planning import (
     Choice,
     Plan,
     Problem,
@@ -23,7 +25,6 @@ from socsim.agents.planning import (
     list_schedule,
     upward_ranks,
 )
-from socsim.workload import BoundProfile
 
 
 def plan_heft(instance: Problem | BoundProfile | Sequence[BoundProfile], *,

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from socsim.agents.planning import (
+from socsim.workload import BoundProfile
+
+from .planning import (
     INF,
     Choice,
     Plan,
@@ -28,7 +30,6 @@ from socsim.agents.planning import (
     earliest_finish,
     list_schedule,
 )
-from socsim.workload import BoundProfile
 
 
 def optimistic_cost_table(problem: Problem) -> list[list[float]]:

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from itertools import islice, pairwise
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from socsim import dag_order
 from socsim.platform import Platform
 from socsim.scheduler import SchedulerView
 from socsim.workload import BoundProfile
@@ -182,14 +183,9 @@ class Problem:
         return cls(platform, names, job_of, local, cost, eligible, succs, preds, ready)
 
     def topological_order(self) -> list[int]:
-        """Tasks in a topological order (networkx's, computed once)."""
+        """Tasks in topological order, computed once (see :mod:`socsim.dag_order`)."""
         if self._topo is None:
-            import networkx as nx  # networkx loads only when a static planner runs
-
-            graph = nx.DiGraph()
-            graph.add_nodes_from(range(self.num_tasks))
-            graph.add_edges_from((t, s) for t in range(self.num_tasks) for s, _ in self.succs[t])
-            self._topo = list(nx.topological_sort(graph))
+            self._topo = dag_order.topological_order(self.succs)
         return self._topo
 
     def transfer(self, src_pe: int, dst_pe: int, volume: float) -> float:
@@ -233,15 +229,7 @@ def as_problem(instance: Problem | BoundProfile | Sequence[BoundProfile],
 
 def upward_ranks(problem: Problem) -> list[float]:
     """HEFT's rank_u: w̄(t) + max over successors s of (c̄(t, s) + rank_u(s))."""
-    w = problem.mean_cost()
-    comm = problem.mean_comm()
-    rank = [0.0] * problem.num_tasks
-    for t in reversed(problem.topological_order()):
-        tail = 0.0
-        for s, volume in problem.succs[t]:
-            tail = max(tail, comm(volume) + rank[s])
-        rank[t] = w[t] + tail
-    return rank
+    return dag_order.upward_ranks(problem.mean_cost(), problem.succs, problem.mean_comm())
 
 
 def downward_ranks(problem: Problem) -> list[float]:

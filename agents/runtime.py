@@ -43,9 +43,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from socsim.placement import earliest_finish
 from socsim.scheduler import Assignment, SchedulerView
 from socsim.schedulers import register_scheduler
-from socsim.workload import BoundProfile
 
 Ready = tuple[int, int]
 
@@ -162,20 +162,15 @@ class QueueEFT:
 
     def place(self, job: int, task: int) -> int:
         """Choose the PE for ``task``, book it, and return it (-1: no live PE)."""
-        view, now = self.view, self.view.now
-        best, best_pe_ = math.inf, -1
-        for pe in view.eligible_pes(job, task):
-            free = view.available_at(pe) + self.extra.get(pe, 0.0)
-            start = max(free, now)
-            if self.comm_aware:
-                start = max(start, view.inputs_ready_at(job, task, pe))
-            finish = start + view.exec_time(job, task, pe)
-            if finish < best:
-                best, best_pe_ = finish, pe
-        if best_pe_ >= 0:
-            free = view.available_at(best_pe_) + self.extra.get(best_pe_, 0.0)
-            self.extra[best_pe_] = self.extra.get(best_pe_, 0.0) + (best - max(free, now))
-        return best_pe_
+        view, extra = self.view, self.extra
+        choice = earliest_finish(
+            view.job(job), task, view.eligible_pes(job, task), view.now,
+            free=lambda pe: view.available_at(pe) + extra.get(pe, 0.0),
+            duration=lambda pe: view.exec_time(job, task, pe),
+            transfer=view.transfer_time if self.comm_aware else None)
+        if choice.pe >= 0:
+            extra[choice.pe] = extra.get(choice.pe, 0.0) + (choice.finish - choice.floor)
+        return choice.pe
 
 
 class HeftRT(_Stateless):
@@ -216,34 +211,6 @@ def _place_in_order(view: SchedulerView, order: list[Ready], comm_aware: bool
     return out
 
 
-def upward_ranks(profile: BoundProfile) -> list[float]:
-    """HEFT's upward rank of every task of a profile, from mean costs and mean transfers.
-
-    A transfer's mean cost is its volume over the platform's mean bandwidth
-    between distinct PEs (HEFT's convention: average the rates, then divide).
-    """
-    bandwidth = profile.platform.mean_bandwidth()
-    rank = [0.0] * profile.num_tasks
-    for task in reversed(_topological(profile)):
-        tail = max((volume / bandwidth + rank[succ] for succ, volume in profile.succs[task]),
-                   default=0.0)
-        rank[task] = profile.mean_cost[task] + tail
-    return rank
-
-
-def _topological(profile: BoundProfile) -> list[int]:
-    waiting = list(profile.num_preds)
-    order, stack = [], [t for t in range(profile.num_tasks) if waiting[t] == 0]
-    while stack:
-        task = stack.pop()
-        order.append(task)
-        for succ, _ in profile.succs[task]:
-            waiting[succ] -= 1
-            if waiting[succ] == 0:
-                stack.append(succ)
-    return order
-
-
 class HeftRTComm:
     """Communication-aware runtime HEFT.
 
@@ -257,15 +224,10 @@ class HeftRTComm:
     in_order_queues = True
 
     def reset(self, view: SchedulerView, rng: np.random.Generator) -> None:
-        """Forget the rank tables of the previous run."""
-        self._ranks: dict[int, list[float]] = {}
+        """Nothing to prepare: ranks are computed once per bound profile."""
 
     def _rank(self, view: SchedulerView, job: int, task: int) -> float:
-        profile = view.profile(job)
-        table = self._ranks.get(id(profile))
-        if table is None:
-            table = self._ranks[id(profile)] = upward_ranks(profile)
-        return table[task]
+        return view.profile(job).upward_rank[task]
 
     def decide(self, view: SchedulerView) -> list[Assignment]:
         """Place every ready task."""

@@ -17,15 +17,16 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from socsim.agents.cpop import plan_cpop
-from socsim.agents.exact import plan_optimal
-from socsim.agents.heft import plan_heft
-from socsim.agents.instance import Instance, load_instance
-from socsim.agents.peft import plan_peft
-from socsim.agents.planning import Plan
 from socsim.jobs import Batch, JobSource
 from socsim.schedulers import make_scheduler, scheduler_names
 from socsim.simulator import Simulator
+
+from .cpop import plan_cpop
+from .exact import plan_optimal
+from .heft import plan_heft
+from .instance import Instance, load_instance
+from .peft import plan_peft
+from .planning import Plan
 
 STATIC_PLANNERS: dict[str, Callable[[Instance, argparse.Namespace], Plan]] = {
     "heft": lambda inst, args: plan_heft(inst.bound),

@@ -29,19 +29,20 @@ Registers ``heft``, ``cpop``, ``peft`` and ``optimal`` (CP-SAT with a
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Callable
 
 import numpy as np
 
-from socsim.agents.cpop import plan_cpop
-from socsim.agents.exact import plan_optimal
-from socsim.agents.heft import plan_heft
-from socsim.agents.peft import plan_peft
-from socsim.agents.planning import Plan, Problem
+from socsim.placement import earliest_finish
 from socsim.scheduler import Assignment, SchedulerView
 from socsim.schedulers import register_scheduler
+
+from .cpop import plan_cpop
+from .exact import plan_optimal
+from .heft import plan_heft
+from .peft import plan_peft
+from .planning import Plan, Problem
 
 __all__ = ["CPOP", "HEFT", "PEFT", "Optimal", "Plan", "Problem", "StaticScheduler", "plan_cpop",
            "plan_heft", "plan_optimal", "plan_peft"]
@@ -144,17 +145,15 @@ class StaticScheduler:
 
     def _place_ready(self, view: SchedulerView, job: int, task: int) -> Assignment | None:
         """Earliest expected finish over live PEs, for a ready task outside any plan."""
-        best, best_finish = None, math.inf
         ready = self._pe_ready(view)
-        for pe in view.eligible_pes(job, task):
-            start = max(ready[pe], view.inputs_ready_at(job, task, pe))
-            finish = start + view.exec_time(job, task, pe)
-            if finish < best_finish:
-                best, best_finish = pe, finish
-        if best is None:
+        choice = earliest_finish(view.job(job), task, view.eligible_pes(job, task), view.now,
+                                 free=ready.__getitem__,
+                                 duration=lambda pe: view.exec_time(job, task, pe),
+                                 transfer=view.transfer_time)
+        if choice.pe < 0:
             return None
-        self._tail[best] = max(self._tail[best], best_finish)
-        return Assignment(job, task, best)
+        self._tail[choice.pe] = max(self._tail[choice.pe], choice.finish)
+        return Assignment(job, task, choice.pe)
 
 
 class HEFT(StaticScheduler):

@@ -50,13 +50,13 @@ def __getattr__(name: str) -> Any:
 
 def parallel_env(**kwargs: Any) -> Any:
     """PettingZoo ``ParallelEnv`` with one agent per PE cluster (see :mod:`.pettingzoo_env`)."""
-    from socsim.envs.pettingzoo_env import parallel_env as make
+    from .pettingzoo_env import parallel_env as make
 
     return make(**kwargs)
 
 
 def env(**kwargs: Any) -> Any:
     """PettingZoo AEC env with one agent per PE cluster, in PettingZoo's standard wrappers."""
-    from socsim.envs.pettingzoo_env import env as make
+    from .pettingzoo_env import env as make
 
     return make(**kwargs)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import abc
 import math
+import warnings
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -81,6 +82,12 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
             actions that are not integers always raise.
         render_mode: ``"ansi"``, ``"rgb_array"`` or ``"human"``.
         keep_trace: Keep the task trace (implied by ``render_mode="rgb_array"``).
+        copy: Return fresh arrays in every observation and ``info["action_mask"]``
+            (default; what Gymnasium's checker demands, and safe for code that
+            keeps observations). ``False`` returns the environment's own arrays,
+            updated in place: no copies, but an observation is only valid until
+            the next ``step`` or ``reset`` (copy what you keep). The native vector
+            environment (:mod:`.vector`) steps its sub-environments this way.
         **scenario_fields: Fields of the scenario to change: ``platform``,
             ``workload``, ``mix``, ``jobs``, ``horizon``, ``arrival``,
             ``interarrival``, ``trace_file``, ``max_in_system``, ``prefill``,
@@ -103,7 +110,7 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
                  arrivals: ArrivalProcess | None = None, faults: FaultModel | None = None,
                  baseline: str | None = "default", in_order_queues: bool | None = None,
                  invalid_action: str = "remap", render_mode: str | None = None,
-                 keep_trace: bool = False, **scenario_fields: Any) -> None:
+                 keep_trace: bool = False, copy: bool = True, **scenario_fields: Any) -> None:
         self.action_mode = action_mode or self.default_action_mode
         if self.action_mode not in ACTION_MODES:
             raise ValueError(f"action_mode must be one of {ACTION_MODES}, got {action_mode!r}")
@@ -116,6 +123,7 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or "
                              f"None, got {render_mode!r}")
         self.render_mode = render_mode
+        self.copy = bool(copy)
         self.placement = placement
         self.invalid_action = invalid_action
         self.in_order_queues = (self.action_mode == "order" if in_order_queues is None
@@ -192,9 +200,10 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
         super().reset(seed=seed)
         options = options or {}
         unknown = sorted(set(options) - {"sim_seed", "in_order_queues"})
-        if unknown:
-            raise ValueError(f"reset(options=...): unknown option(s) {unknown}; the options are "
-                             "'sim_seed' (int >= 0) and 'in_order_queues' (bool)")
+        if unknown:  # a warning, not an error: wrappers and checkers pass their own options
+            warnings.warn(f"reset(options=...): ignoring unknown option(s) {unknown}; the "
+                          "options are 'sim_seed' (int >= 0) and 'in_order_queues' (bool)",
+                          UserWarning, stacklevel=2)
         sim_seed = int(self.np_random.integers(2**31 - 1))
         if options.get("sim_seed") is not None:
             sim_seed = _sim_seed(options["sim_seed"])
@@ -291,41 +300,59 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
         Used by schedulers that wrap a policy trained in this environment
         (``learned:PATH``): in ``Scheduler.reset`` pass the view (or the
         simulator); at each of the run's decision points call
-        :meth:`decision_observation`, then act with :meth:`apply` until it
-        returns ``None``. The run must use this environment's platform and
-        job profiles.
+        :meth:`decision_observation`, turn the policy's action into a
+        placement with :meth:`placement_for`, *yield* it from ``decide`` (the run
+        queues it), and call :meth:`decision_observation` again, until it
+        returns ``None`` or the policy waits. The environment never writes
+        into the run. The run must use this environment's platform and job
+        profiles.
         """
         sim = run._sim if isinstance(run, SchedulerView) else run  # the view's own run
         self.engine.attach(sim)
         self._started = True
+        self._pending: tuple[int, int, float] | None = None
 
     def decision_observation(self, new_decision: bool = False) -> dict[str, np.ndarray] | None:
         """The observation of the attached run now, or ``None`` if no task can be placed.
+
+        Records the placement :meth:`placement_for` last returned, which the run
+        has queued since.
 
         Args:
             new_decision: The driver reached a new decision point since the
                 last call (the simulator moved): refresh the arrays first.
         """
+        pending, self._pending = getattr(self, "_pending", None), None
         if new_decision:
             self.engine.external_decision()
+        elif pending is not None:
+            self.engine.note_placed(*pending)
         if not self._update_mask():
             return None
         return self._observation()
 
-    def apply(self, action: int) -> bool:
-        """Apply ``action`` to the attached run without advancing it.
+    def placement_for(self, action: int) -> tuple[int, int, int] | None:
+        """The ``(job, task, pe)`` that ``action`` places in the attached run, or ``None``.
 
-        Returns:
-            ``False`` if the action was the wait action (nothing placed), else ``True``.
+        ``None`` for the wait action (or a task no live PE can run). Nothing
+        is written: the caller hands the placement to the run (a scheduler
+        yields it), then calls :meth:`decision_observation`.
         """
         engine = self.engine
         if self.action_mode == "order":
-            engine.place_eft(int(action), comm_aware=self.placement == "eft")
-            return True
-        if action == self.wait_action:
-            return False
-        engine.place(*divmod(int(action), self.limits.max_pes))
-        return True
+            slot = int(action)
+            choice = engine.choose_eft(slot, comm_aware=self.placement == "eft")
+            if choice.pe < 0:
+                return None
+            pe, wait = choice.pe, choice.start - choice.floor
+        elif action == self.wait_action:
+            return None
+        else:
+            slot, pe = divmod(int(action), self.limits.max_pes)
+            wait = 0.0
+        state, task = engine.task_at(slot)  # type: ignore[misc]
+        self._pending = (slot, pe, wait)
+        return state.id, task, pe
 
     # --------------------------------------------------------------- masks
     def action_masks(self) -> np.ndarray:
@@ -387,7 +414,7 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
     def _observation(self) -> dict[str, np.ndarray]:
         engine = self.engine
         engine.obs.refresh(engine.sim)
-        return engine.obs.observation(self._mask)
+        return engine.obs.observation(self._mask, copy=self.copy)
 
     def graph_observation(self) -> GraphObservation:
         """The current state as a graph without padding (for custom graph agents)."""
@@ -396,7 +423,8 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
         return engine.obs.graph(self._mask, engine.sim.platform.num_pes)
 
     def _info(self) -> dict[str, Any]:
-        return {"action_mask": self._mask.copy(), "sim_time": self.engine.sim.now}
+        mask = self._mask.copy() if self.copy else self._mask
+        return {"action_mask": mask, "sim_time": self.engine.sim.now}
 
     def _final_info(self) -> dict[str, Any]:
         """Episode totals, the run's metrics and the baseline's on the same instance."""

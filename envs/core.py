@@ -10,13 +10,13 @@ step with it.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from socsim.errors import SchedulingError
+from socsim.placement import Choice, earliest_finish
 from socsim.results import SimulationResult
-from socsim.simulator import JobState, Simulator
+from socsim.simulator import Simulator
+from socsim.state import JobState
 
 from .generator import InstanceGenerator
 from .rewards import RewardSpec, RewardTracker
@@ -145,10 +145,23 @@ class Engine:
         """Queue the task in ``slot`` on ``pe`` (no validity check beyond the simulator's)."""
         state, task = self.task_at(slot)  # type: ignore[misc]
         self.sim.assign(state.id, task, pe)
-        self.obs.mark_placed(slot, pe)
+        self.note_placed(slot, pe)
 
     def place_eft(self, slot: int, comm_aware: bool = True) -> int:
-        """Queue the task in ``slot`` on the live eligible PE where it finishes first.
+        """Queue the task in ``slot`` on the PE :meth:`choose_eft` picks.
+
+        Returns:
+            The PE chosen, or -1 if no live PE can run the task.
+        """
+        choice = self.choose_eft(slot, comm_aware)
+        if choice.pe >= 0:
+            state, task = self.task_at(slot)  # type: ignore[misc]
+            self.sim.assign(state.id, task, choice.pe)
+            self.note_placed(slot, choice.pe, choice.start - choice.floor)
+        return choice.pe
+
+    def choose_eft(self, slot: int, comm_aware: bool = True) -> Choice:
+        """The live eligible PE where the task in ``slot`` finishes first (nothing is placed).
 
         A PE is free after its running task and queued work (expected times)
         plus, within one decision point, the idle time that earlier
@@ -157,38 +170,31 @@ class Engine:
         the lower PE index. This is exactly the PE choice of the runtime
         heuristics ``heft-rt-comm`` (``comm_aware``) and ``heft-rt`` /
         ``eft-fifo`` (not), so ordering tasks as they do reproduces them.
-
-        Returns:
-            The PE chosen, or -1 if no live PE can run the task.
         """
         sim = self.sim
         state, task = self.task_at(slot)  # type: ignore[misc]
         now = sim.now
         row = state.profile.cost[task]
-        preds = state.profile.preds[task] if comm_aware else ()
-        finish, task_pe = state.finish, state.task_pe
         pe_type = sim.platform.pe_type
         alive, end, backlog = sim.pe_alive, sim.pe_expected_end, sim.pe_backlog
         slowdown, gap = sim.pe_slowdown, self._gap
-        best, best_pe, best_wait = math.inf, -1, 0.0
-        for pe in state.profile.eligible_pes[task]:
-            if not alive[pe]:
-                continue
-            free = ((end[pe] if end[pe] > now else now) + backlog[pe]) + gap[pe]
-            floor = free if free > now else now
-            start = floor
-            for pred, volume in preds:  # when the inputs are on ``pe``
-                at = finish[pred] + self._transfer(task_pe[pred], pe, volume)
-                if at > start:
-                    start = at
-            done = start + row[pe_type[pe]] * slowdown[pe]
-            if done < best:
-                best, best_pe, best_wait = done, pe, start - floor
-        if best_pe >= 0:
-            gap[best_pe] += best_wait
-            sim.assign(state.id, task, best_pe)
-            self.obs.mark_placed(slot, best_pe)
-        return best_pe
+        return earliest_finish(
+            state, task, (pe for pe in state.profile.eligible_pes[task] if alive[pe]), now,
+            free=lambda pe: ((end[pe] if end[pe] > now else now) + backlog[pe]) + gap[pe],
+            duration=lambda pe: row[pe_type[pe]] * slowdown[pe],
+            transfer=self._transfer if comm_aware else None)
+
+    def note_placed(self, slot: int, pe: int, wait: float = 0.0) -> None:
+        """Record in the arrays that the task in ``slot`` is queued on ``pe``.
+
+        Args:
+            slot: The task's node slot.
+            pe: Its PE.
+            wait: Idle time it leaves on ``pe`` waiting for its inputs (planned
+                for the rest of this decision point; see :meth:`choose_eft`).
+        """
+        self._gap[pe] += wait
+        self.obs.mark_placed(slot, pe)
 
     def _transfer(self, src: int, dst: int, volume: float) -> float:
         """The platform's transfer time, memoised (the same numbers, fewer calls)."""
@@ -250,6 +256,7 @@ class Engine:
     def _sync(self) -> None:
         """Bring the observation arrays in line with the simulator after it advanced."""
         sim, obs = self.sim, self.obs
+        obs.invalidate()  # events ran: every PE row may have changed
         jobs = sim.jobs
         counts = (sim.injected, sim.completed + sim.failed)
         if counts != self._counts:

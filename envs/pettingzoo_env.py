@@ -18,22 +18,42 @@ agent has nothing to pull.
   some can still pull; after a round that placed nothing, the emulator
   runs to the next decision point.
 - :class:`SoCAECEnv` (``socsim.envs.env(**kwargs)``): agents act in turn,
-  each pull applied at once, so the next agent sees it and no conflict
-  arises. Only agents with something to pull are selected; when every such
-  agent has passed since the last pull (or nothing is left to pull) the
-  emulator runs to the next decision point.
+  every agent once per cycle in the order of ``possible_agents`` (an agent
+  with nothing to pull can only pass), each pull applied at once, so the
+  next agent sees it and no conflict arises. After a cycle that placed a
+  task, a new cycle starts at the same instant while some agent can still
+  pull; after a cycle that placed nothing, the emulator runs to the next
+  decision point (the parallel rule, one agent at a time).
+
+``max_cycles`` counts rounds (parallel) or cycles (AEC: every agent one
+turn), as PettingZoo's ``max_cycles_test`` expects.
+
+**Invalid actions** (``invalid_action``, as in the Gymnasium
+environments): a masked-out, in-range integer action is, with ``"remap"``
+(default), replaced by the agent's valid action ``valid[action %
+len(valid)]`` (``valid``: the agent's valid actions in increasing order),
+and the agent's ``info["invalid_action"]`` says why and which action ran,
+so agents that sample without the mask (PettingZoo's seed and max-cycles
+tests) always make progress; ``"raise"`` raises
+:class:`~socsim.envs.core.InvalidAction`; ``"noop"`` makes the agent pull
+nothing this turn (even where pulling nothing is not allowed) and its
+``info["invalid_action"]`` says why; a round or cycle that placed nothing
+where waiting would stall the platform then changes nothing (time does not
+move, the reward is 0). Out-of-range actions and actions that are not
+integers always raise.
 
 Every agent gets the same (team) reward: the single-agent environment's
 reward for the time that passed. Observations are the single-agent flat
 ``Dict`` (without its ``action_mask``) plus ``agent_pes`` (the agent's PEs)
 and ``action_mask`` (the agent's own, ``max_nodes + 1`` long). Keywords are
 those of the Gymnasium environment named by ``base`` (``"soc-stream"``,
-``"deepsocs"`` or ``"dag-schedule"``), plus ``max_cycles``.
+``"deepsocs"`` or ``"dag-schedule"``), plus ``max_cycles``;
+``invalid_action`` is this module's (above). Both environments have a
+global ``state()`` in ``state_space``.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -41,7 +61,9 @@ from gymnasium import spaces
 from pettingzoo import AECEnv, ParallelEnv
 from pettingzoo.utils import wrappers
 
-from .base import SchedulingEnv
+from socsim.placement import earliest_finish
+
+from .base import INVALID_ACTION_POLICIES, SchedulingEnv, _as_action
 from .core import InvalidAction
 from .dag_schedule import DAGScheduleEnv
 from .deepsocs import DeepSoCSEnv
@@ -59,15 +81,25 @@ class ClusterGame:
 
     Args:
         base: Key of :data:`BASES`.
-        max_cycles: Truncate the episode after this many agent rounds (``None``: never).
+        max_cycles: Truncate the episode after this many rounds or cycles (``None``: never).
         render_mode: ``"ansi"``, ``"rgb_array"`` or ``"human"``.
+        invalid_action: ``"remap"``, ``"raise"`` or ``"noop"`` (see the module docstring).
         **kwargs: Keywords of the base environment.
     """
 
     def __init__(self, base: str, max_cycles: int | None, render_mode: str | None,
-                 **kwargs: Any) -> None:
+                 invalid_action: str = "remap", **kwargs: Any) -> None:
         if base not in BASES:
             raise ValueError(f"base must be one of {sorted(BASES)}, got {base!r}")
+        if invalid_action not in INVALID_ACTION_POLICIES:
+            raise ValueError(f"invalid_action must be one of {INVALID_ACTION_POLICIES}, "
+                             f"got {invalid_action!r}")
+        if max_cycles is not None and (isinstance(max_cycles, bool)
+                                       or not isinstance(max_cycles, int | np.integer)
+                                       or max_cycles < 1):
+            raise ValueError(f"max_cycles must be an integer >= 1 or None, got {max_cycles!r}")
+        self.invalid_action = invalid_action
+        # The base env never steps here; its own invalid_action policy is unused.
         self.env = BASES[base](render_mode=render_mode, **kwargs)
         self.engine = self.env.engine
         platform = self.env.generator.platform
@@ -84,6 +116,11 @@ class ClusterGame:
         shared["agent_pes"] = spaces.MultiBinary(limits.max_pes)
         shared["action_mask"] = spaces.MultiBinary(limits.max_nodes + 1)
         self.observation_spaces = {a: spaces.Dict(shared) for a in self.agents}
+        global_part = {k: v for k, v in shared.items() if k not in ("agent_pes", "action_mask")}
+        self.state_keys = sorted(global_part)
+        flat = spaces.flatten_space(spaces.Dict(global_part))
+        self.state_space = spaces.Box(flat.low.astype(np.float32), flat.high.astype(np.float32),
+                                      dtype=np.float32)
         self.action_spaces = {a: spaces.Discrete(limits.max_nodes + 1) for a in self.agents}
         self.agent_pes = {}
         for agent, pes in zip(self.agents, self.cluster_pes, strict=True):
@@ -121,13 +158,37 @@ class ClusterGame:
         self.masks[:, self.none_action] = ~can_pull | (not stall)
         return bool(can_pull.any())
 
-    def check(self, agent: str, action: int) -> int:
-        """The agent's action as an int, or :class:`InvalidAction` saying why it is not allowed."""
-        index = self.agents.index(agent)
-        action = int(action)
-        mask = self.masks[index]
+    def check(self, agent: str, action: Any) -> tuple[int, str]:
+        """The action that runs for ``agent`` and, if ``action`` was not allowed, why.
+
+        Returns:
+            ``(action, "")`` for an allowed action; for a masked-out one, under
+            ``"remap"`` the remapped action and the reason, under ``"noop"``
+            :attr:`none_action` and the reason.
+
+        Raises:
+            InvalidAction: The action is out of range or not an integer, or masked
+                out under ``invalid_action="raise"``.
+        """
+        action = _as_action(action)
+        mask = self.masks[self.agents.index(agent)]
         if 0 <= action < mask.size and mask[action]:
-            return action
+            return action, ""
+        try:
+            self.refuse(agent, action)
+        except InvalidAction as error:
+            if self.invalid_action == "raise" or not 0 <= action < mask.size:
+                raise
+            problem = str(error)
+        if self.invalid_action == "noop":
+            return self.none_action, f"{problem}; pulled nothing (invalid_action='noop')"
+        valid = np.flatnonzero(mask)
+        ran = int(valid[action % valid.size])
+        return ran, f"{problem}; ran action {ran} instead (invalid_action='remap')"
+
+    def refuse(self, agent: str, action: int) -> None:
+        """Raise :class:`InvalidAction` saying why ``agent`` may not take ``action`` now."""
+        mask = self.masks[self.agents.index(agent)]
         valid = int(mask.sum())
         hint = f"{valid} of {mask.size} actions are valid for {agent} (see obs['action_mask'])"
         if not 0 <= action < mask.size:
@@ -147,18 +208,29 @@ class ClusterGame:
         sim = engine.sim
         state, task = engine.task_at(slot)  # type: ignore[misc]
         view, now = sim.view, sim.now
-        best = (math.inf, -1)
-        for pe in self.cluster_pes[agent_index]:
-            if not (engine.obs.eligible[slot, pe] and view.is_idle(pe)):
-                continue
-            start = max(now, view.inputs_ready_at(state.id, task, pe))
-            best = min(best, (start + view.exec_time(state.id, task, pe), pe))
-        return best
+        eligible = engine.obs.eligible[slot]
+        choice = earliest_finish(
+            state, task, (pe for pe in self.cluster_pes[agent_index]
+                          if eligible[pe] and view.is_idle(pe)), now,
+            free=lambda pe: now, duration=lambda pe: view.exec_time(state.id, task, pe),
+            transfer=view.transfer_time)
+        return choice.finish, choice.pe
 
     def pull(self, agent_index: int, slot: int) -> None:
         """Place the task in ``slot`` on the agent's best idle PE."""
         _, pe = self.best_pe(agent_index, slot)
         self.engine.place(slot, pe)
+
+    def finish_round(self, placed: bool) -> None:
+        """End a round (cycle): run to the next decision point if it placed nothing.
+
+        A round that placed nothing where waiting would stall (only possible
+        with ``invalid_action="noop"``) changes nothing.
+        """
+        self.cycles += 1
+        if not placed and self.engine.can_wait():
+            self.engine.advance()
+        self.settle()
 
     def resolve(self, picks: dict[int, int]) -> bool:
         """Apply one round of pulls (agent index to slot); return whether any was placed."""
@@ -179,6 +251,13 @@ class ClusterGame:
         obs["agent_pes"] = self.agent_pes[agent].copy()
         obs["action_mask"] = self.masks[self.agents.index(agent)].copy()
         return obs
+
+    def state(self) -> np.ndarray:
+        """The global state: the shared arrays, flattened in ``state_keys`` order (float32)."""
+        self.refresh()
+        obs = self.engine.obs.observation(self.masks[0])
+        return np.concatenate([np.asarray(obs[key], np.float32).ravel()
+                               for key in self.state_keys])
 
     def refresh(self) -> None:
         """Bring PE and global features up to date before observations are taken."""
@@ -222,6 +301,7 @@ class SoCParallelEnv(ParallelEnv):
         base: ``"soc-stream"`` (default), ``"deepsocs"`` or ``"dag-schedule"``.
         max_cycles: Truncate after this many rounds (``None``: never).
         render_mode: ``"ansi"``, ``"rgb_array"`` or ``"human"``.
+        invalid_action: ``"remap"`` (default), ``"raise"`` or ``"noop"`` (module docstring).
         **kwargs: Keywords of the base Gymnasium environment (scenario fields,
             reward, limits...).
     """
@@ -231,11 +311,13 @@ class SoCParallelEnv(ParallelEnv):
                                 "is_parallelizable": True}
 
     def __init__(self, base: str = "soc-stream", max_cycles: int | None = None,
-                 render_mode: str | None = None, **kwargs: Any) -> None:
-        self.game = ClusterGame(base, max_cycles, render_mode, **kwargs)
+                 render_mode: str | None = None, invalid_action: str = "remap",
+                 **kwargs: Any) -> None:
+        self.game = ClusterGame(base, max_cycles, render_mode, invalid_action, **kwargs)
         self.render_mode = render_mode
         self.possible_agents = list(self.game.agents)
         self.agents: list[str] = []
+        self.state_space = self.game.state_space
 
     def observation_space(self, agent: str) -> spaces.Space:
         """The agent's observation space (the same object every call)."""
@@ -262,13 +344,14 @@ class SoCParallelEnv(ParallelEnv):
         game = self.game
         if not self.agents:
             raise RuntimeError("the episode is over: call reset() first")
-        picks = {game.agents.index(agent): game.check(agent, actions.get(agent, game.none_action))
-                 for agent in self.agents}
-        placed = game.resolve(picks)
-        game.cycles += 1
-        if not placed:
-            game.engine.advance()
-        game.settle()
+        picks: dict[int, int] = {}
+        problems: dict[str, str] = {}
+        for agent in self.agents:
+            picks[game.agents.index(agent)], problem = game.check(
+                agent, actions.get(agent, game.none_action))
+            if problem:
+                problems[agent] = problem
+        game.finish_round(game.resolve(picks))
         reward = game.reward()
         terminated, truncated = game.ended()
         game.refresh()
@@ -279,6 +362,8 @@ class SoCParallelEnv(ParallelEnv):
         truncations = dict.fromkeys(agents, truncated)
         final = game.final_info() if terminated or truncated else {}
         infos = {a: dict(final) for a in agents}
+        for agent, problem in problems.items():
+            infos[agent]["invalid_action"] = problem
         if terminated or truncated:
             self.agents = []
         if self.render_mode == "human":
@@ -293,11 +378,8 @@ class SoCParallelEnv(ParallelEnv):
         """Nothing to release."""
 
     def state(self) -> np.ndarray:
-        """The global state: the flattened shared observation arrays."""
-        self.game.refresh()
-        obs = self.game.engine.obs.observation(self.game.masks[0])
-        del obs["action_mask"]
-        return np.concatenate([np.asarray(v, np.float32).ravel() for v in obs.values()])
+        """The global state (in :attr:`state_space`): the shared arrays, flattened."""
+        return self.game.state()
 
 
 class SoCAECEnv(AECEnv):
@@ -305,8 +387,9 @@ class SoCAECEnv(AECEnv):
 
     Args:
         base: ``"soc-stream"`` (default), ``"deepsocs"`` or ``"dag-schedule"``.
-        max_cycles: Truncate after this many agent turns (``None``: never).
+        max_cycles: Truncate after this many cycles, every agent one turn (``None``: never).
         render_mode: ``"ansi"``, ``"rgb_array"`` or ``"human"``.
+        invalid_action: ``"remap"`` (default), ``"raise"`` or ``"noop"`` (module docstring).
         **kwargs: Keywords of the base Gymnasium environment.
     """
 
@@ -315,12 +398,14 @@ class SoCAECEnv(AECEnv):
                                 "is_parallelizable": False}
 
     def __init__(self, base: str = "soc-stream", max_cycles: int | None = None,
-                 render_mode: str | None = None, **kwargs: Any) -> None:
+                 render_mode: str | None = None, invalid_action: str = "remap",
+                 **kwargs: Any) -> None:
         super().__init__()
-        self.game = ClusterGame(base, max_cycles, render_mode, **kwargs)
+        self.game = ClusterGame(base, max_cycles, render_mode, invalid_action, **kwargs)
         self.render_mode = render_mode
         self.possible_agents = list(self.game.agents)
         self.agents = []
+        self.state_space = self.game.state_space
 
     def observation_space(self, agent: str) -> spaces.Space:
         """The agent's observation space (the same object every call)."""
@@ -331,7 +416,7 @@ class SoCAECEnv(AECEnv):
         return self.game.action_spaces[agent]
 
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> None:
-        """Start an episode; the first agent selected is the first that can pull a task."""
+        """Start an episode at its first decision point; the first agent of the cycle acts."""
         game = self.game
         game.start(seed, options)
         self.agents = list(self.possible_agents)
@@ -340,9 +425,9 @@ class SoCAECEnv(AECEnv):
         self.terminations = dict.fromkeys(self.agents, False)
         self.truncations = dict.fromkeys(self.agents, False)
         self.infos = {a: {} for a in self.agents}
-        self._passed: set[int] = set()
+        self._placed = False  # whether the current cycle placed a task
         self._skip_agent_selection = None
-        self.agent_selection = self.agents[self._next_puller(-1)]
+        self.agent_selection = self.agents[0]
         self._check_end()
 
     def observe(self, agent: str) -> dict[str, np.ndarray]:
@@ -351,46 +436,36 @@ class SoCAECEnv(AECEnv):
         return self.game.observation(agent)
 
     def step(self, action: Any) -> None:
-        """The selected agent pulls a task (at once) or passes."""
+        """The selected agent pulls a task (at once) or passes; the cycle's last turn ends it."""
         agent = self.agent_selection
         if self.terminations[agent] or self.truncations[agent]:
             self._was_dead_step(action)
             return
         game = self.game
         index = game.agents.index(agent)
-        slot = game.check(agent, action)
+        slot, problem = game.check(agent, action)
         self._cumulative_rewards[agent] = 0.0
         self._clear_rewards()
-        game.cycles += 1
-        if slot == game.none_action:
-            self._passed.add(index)
-        else:
+        self.infos[agent] = {"invalid_action": problem} if problem else {}
+        if slot != game.none_action:
             game.pull(index, slot)
-            self._passed.clear()
+            self._placed = True
             game.update_masks()
-        following = self._next_puller(index)
-        if following < 0:  # nobody left to pull at this instant: time moves on
-            game.engine.advance()
-            game.settle()
-            self._passed.clear()
+        if index == len(self.agents) - 1:  # the cycle is over
+            game.finish_round(self._placed)
+            self._placed = False
             reward = game.reward()
             for name in self.agents:
                 self.rewards[name] = reward
-            following = self._next_puller(index)
         self._accumulate_rewards()
-        self.agent_selection = self.agents[max(following, 0)]
+        self.agent_selection = self.agents[(index + 1) % len(self.agents)]
         self._check_end()
         if self.render_mode == "human":
             self.render()
 
-    def _next_puller(self, after: int) -> int:
-        """The next agent after ``after`` (cyclically) that can pull and has not passed, or -1."""
-        masks, count = self.game.masks, len(self.game.agents)
-        for k in range(1, count + 1):
-            index = (after + k) % count
-            if index not in self._passed and masks[index, :self.game.none_action].any():
-                return index
-        return -1
+    def state(self) -> np.ndarray:
+        """The global state (in :attr:`state_space`): the shared arrays, flattened."""
+        return self.game.state()
 
     def _check_end(self) -> None:
         terminated, truncated = self.game.ended()

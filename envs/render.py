@@ -24,7 +24,7 @@ def render_text(sim: Simulator, episode_return: float, max_items: int = 8) -> st
         if not sim.pe_alive[pe]:
             state = "down"
         elif running is not None:
-            job, task, _, start, mu, _ = running
+            job, task, start, mu = running.job, running.task, running.start, running.expected
             state = (f"runs j{job.id}:{job.profile.profile.task_names[task]} "
                      f"(expected end {start + mu:.6g})")
         else:

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from socsim.simulator import JobState, Simulator
+    from socsim.simulator import Simulator
+    from socsim.state import JobState
 
 #: The reward components, in documentation order.
 REWARDS = ("latency", "makespan", "energy", "edp")
@@ -163,14 +164,5 @@ class RewardTracker:
 
     @staticmethod
     def _energy(sim: Simulator, final: bool) -> float:
-        """Energy (uJ) spent up to now: booked energy plus the running and idle parts."""
-        booked = sum(sim.pe_energy) + sim.data_energy
-        if final:  # the simulator closed every PE's account at the end
-            return booked
-        now = sim.now
-        for pe, running in enumerate(sim.pe_running):
-            if running is not None:
-                booked += sim.pe_active_w[pe] * (now - running[3])
-            elif sim.pe_alive[pe]:
-                booked += sim.pe_idle_w[pe] * (now - sim.pe_idle_since[pe])
-        return booked
+        """Energy (uJ) spent up to now (the simulator's own account; ``final``: the run is over)."""
+        return sim.energy_so_far()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +30,8 @@ from gymnasium import spaces
 from socsim.workload import BoundProfile
 
 if TYPE_CHECKING:
-    from socsim.simulator import JobState, Simulator
+    from socsim.simulator import Simulator
+    from socsim.state import JobState
 
 #: Columns of ``node_features``. Times are in units of the environment's ``time_scale``.
 NODE_FEATURES = (
@@ -112,6 +114,31 @@ def observation_space(limits: Limits, action_size: int, num_types: int = 1) -> s
     })
 
 
+#: The arrays of the observation (every ``Dict`` key but ``action_mask``), in space order.
+ARRAY_KEYS = ("node_features", "node_pe_time", "node_pe", "node_job", "node_mask", "edge_index",
+              "edge_features", "edge_mask", "pe_features", "pe_type", "pe_mask",
+              "global_features")
+
+
+def array_shapes(limits: Limits) -> dict[str, tuple[tuple[int, ...], type, float]]:
+    """Shape, dtype and padding value of each array of :data:`ARRAY_KEYS`."""
+    n, e, p = limits.max_nodes, limits.max_edges, limits.max_pes
+    return {
+        "node_features": ((n, len(NODE_FEATURES)), np.float32, 0.0),
+        "node_pe_time": ((n, p), np.float32, -1.0),
+        "node_pe": ((n,), np.int64, -1),
+        "node_job": ((n,), np.int64, -1),
+        "node_mask": ((n,), np.int8, 0),
+        "edge_index": ((2, e), np.int64, 0),
+        "edge_features": ((e, len(EDGE_FEATURES)), np.float32, 0.0),
+        "edge_mask": ((e,), np.int8, 0),
+        "pe_features": ((p, len(PE_FEATURES)), np.float32, 0.0),
+        "pe_type": ((p,), np.int64, -1),
+        "pe_mask": ((p,), np.int8, 0),
+        "global_features": ((len(GLOBAL_FEATURES),), np.float32, 0.0),
+    }
+
+
 @dataclass(frozen=True)
 class GraphObservation:
     """The state as a graph without padding, for custom (torch) graph agents.
@@ -175,7 +202,7 @@ class _ProfileTables:
         counts = finite.sum(axis=1)
         mean = np.where(finite, times, 0.0).sum(axis=1) / counts
         self.static = np.stack([mean * inv_scale, times.min(axis=1) * inv_scale,
-                                np.asarray(_upward_ranks(profile)) * inv_scale],
+                                np.asarray(profile.upward_rank) * inv_scale],
                                axis=1).astype(np.float32)
         self.inv_preds_list = [1.0 / k if k else 0.0 for k in profile.num_preds]
         edges = profile.profile.edges
@@ -186,24 +213,6 @@ class _ProfileTables:
         self.edge_features = np.array(
             [[v / bandwidth * inv_scale if math.isfinite(bandwidth) else 0.0]
              for _, _, v in edges], dtype=np.float32).reshape(self.m, 1)
-
-
-def _upward_ranks(profile: BoundProfile) -> list[float]:
-    """HEFT's upward rank of each task: mean cost plus the longest mean path to an exit."""
-    bandwidth = profile.platform.mean_bandwidth()
-    waiting = [len(s) for s in profile.succs]
-    stack = [t for t in range(profile.num_tasks) if not waiting[t]]
-    rank = [0.0] * profile.num_tasks
-    while stack:  # exits first, then tasks whose successors all have a rank
-        task = stack.pop()
-        rank[task] = profile.mean_cost[task] + max(
-            ((v / bandwidth if math.isfinite(bandwidth) else 0.0) + rank[s]
-             for s, v in profile.succs[task]), default=0.0)
-        for pred, _ in profile.preds[task]:
-            waiting[pred] -= 1
-            if not waiting[pred]:
-                stack.append(pred)
-    return rank
 
 
 class JobSlots:
@@ -239,10 +248,18 @@ class JobSlots:
 class ObservationBuilder:
     """The padded observation arrays of one environment, updated in place.
 
+    The arrays are allocated once (or given, see :meth:`bind`) and only the
+    rows an event changed are rewritten: a job's rows when it arrives,
+    leaves or has tasks finish, a PE's row when it gets a task, every PE
+    row after the simulator advanced, ages when the clock moved.
+    :meth:`observation` returns copies by default, or the arrays themselves
+    (``copy=False``), valid until the next update.
+
     Args:
         limits: Array sizes.
         time_scale: Microseconds per unit of every time feature.
         horizon: The run's horizon (us), for ``horizon_fraction``, or ``None``.
+        buffers: Arrays to write into, by :data:`ARRAY_KEYS` name (see :meth:`bind`).
 
     Attributes:
         ready: ``(max_nodes,)`` float32 view of ``node_features[:, 0]``: 1 where the
@@ -252,27 +269,14 @@ class ObservationBuilder:
         jobs: Job id to :class:`JobSlots`, in arrival order.
     """
 
-    def __init__(self, limits: Limits, time_scale: float, horizon: float | None) -> None:
+    def __init__(self, limits: Limits, time_scale: float, horizon: float | None,
+                 buffers: Mapping[str, np.ndarray] | None = None) -> None:
         self.limits = limits
-        n, e, p = limits.max_nodes, limits.max_edges, limits.max_pes
         self.inv_scale = 1.0 / time_scale
         self.horizon = horizon
-        self.node_features = np.zeros((n, len(NODE_FEATURES)), np.float32)
-        self.node_pe_time = np.full((n, p), -1.0, np.float32)
-        self.node_pe = np.full(n, -1, np.int64)
-        self.node_job = np.full(n, -1, np.int64)
-        self.node_mask = np.zeros(n, np.int8)
-        self.edge_index = np.zeros((2, e), np.int64)
-        self.edge_features = np.zeros((e, len(EDGE_FEATURES)), np.float32)
-        self.edge_mask = np.zeros(e, np.int8)
-        self.pe_features = np.zeros((p, len(PE_FEATURES)), np.float32)
-        self.pe_type = np.full(p, -1, np.int64)
-        self.pe_mask = np.zeros(p, np.int8)
-        self.global_features = np.zeros(len(GLOBAL_FEATURES), np.float32)
-        self.ready = self.node_features[:, 0]  # a view: 1.0 where ready and unplaced
-        self.eligible = np.zeros((n, p), np.int8)
-        self._arrival = np.zeros(n, np.float32)  # arrival time over the time scale
-        self.slot_job: list[JobSlots | None] = [None] * n
+        self.eligible = np.zeros((limits.max_nodes, limits.max_pes), np.int8)
+        self._arrival = np.zeros(limits.max_nodes, np.float32)  # arrival over the time scale
+        self.slot_job: list[JobSlots | None] = [None] * limits.max_nodes
         self.jobs: dict[int, JobSlots] = {}
         self._free_index = list(range(limits.max_jobs))
         self._node_top = 0
@@ -280,13 +284,43 @@ class ObservationBuilder:
         self._tables: dict[int, _ProfileTables] = {}
         self._slowdown: list[float] = []
         self._age_time = -1.0
-        self._arrays = (
-            ("node_features", self.node_features), ("node_pe_time", self.node_pe_time),
-            ("node_pe", self.node_pe), ("node_job", self.node_job),
-            ("node_mask", self.node_mask), ("edge_index", self.edge_index),
-            ("edge_features", self.edge_features), ("edge_mask", self.edge_mask),
-            ("pe_features", self.pe_features), ("pe_type", self.pe_type),
-            ("pe_mask", self.pe_mask), ("global_features", self.global_features))
+        self._pes_stale = True  # every PE row must be rewritten at the next refresh
+        self._touched: set[int] = set()  # PEs given a task since the last refresh
+        self._pe_idle: list[bool] = []
+        self._idle_count = 0
+        self.bind(buffers or {})
+
+    def bind(self, buffers: Mapping[str, np.ndarray]) -> None:
+        """Keep the arrays in ``buffers`` (by :data:`ARRAY_KEYS` name) instead of private ones.
+
+        The builder writes into the given arrays from now on; their present
+        content is replaced by the builder's. A vector environment binds
+        each sub-environment to one row of its stacked arrays, so the
+        sub-environments' updates land in the batch without a copy. Names
+        not given keep (or get) a private array.
+
+        Raises:
+            ValueError: A buffer has the wrong shape or dtype.
+        """
+        shapes = array_shapes(self.limits)
+        old = dict(getattr(self, "_views", {}))
+        for key in ARRAY_KEYS:
+            shape, dtype, fill = shapes[key]
+            array = buffers.get(key)
+            if array is None:
+                array = old.get(key)
+            if array is None:
+                array = np.full(shape, fill, dtype)
+            elif array.shape != shape or array.dtype != dtype:
+                raise ValueError(f"buffer {key!r} must be {dtype.__name__} of shape {shape}, "
+                                 f"got {array.dtype} of shape {array.shape}")
+            elif key in old and old[key] is not array:
+                array[...] = old[key]
+            elif key not in old:
+                array[...] = fill
+            setattr(self, key, array)
+        self.ready = self.node_features[:, 0]  # a view: 1.0 where ready and unplaced
+        self._views = {key: getattr(self, key) for key in ARRAY_KEYS}
 
     # --------------------------------------------------------------- episode
     def reset(self, sim: Simulator) -> None:
@@ -306,6 +340,8 @@ class ObservationBuilder:
         self._free_index = list(range(self.limits.max_jobs))
         self._node_top = self._edge_top = 0
         self._age_time = -1.0
+        self._pes_stale = True
+        self._touched.clear()
         self.pe_features.fill(0.0)
         self.pe_type.fill(-1)
         self.pe_mask.fill(0)
@@ -420,25 +456,37 @@ class ObservationBuilder:
         """Record that the task in ``slot`` was queued on ``pe``."""
         self.node_features[slot, 0:2] = (0.0, 1.0)
         self.node_pe[slot] = pe
+        self._touched.add(pe)
         job = self.slot_job[slot]
         job.inflight.append(slot - job.node0)  # type: ignore[union-attr]
 
     # -------------------------------------------------------------- refresh
+    def invalidate(self) -> None:
+        """Say that the simulator moved (events ran): every PE row is rewritten at the next refresh.
+
+        The engine calls it after each advance. Between two advances a PE's
+        row changes only when a task is queued on it, which
+        :meth:`mark_placed` records, so :meth:`refresh` rewrites just those rows.
+        """
+        self._pes_stale = True
+
     def refresh(self, sim: Simulator) -> None:
-        """Update PE features, global features and job ages from the simulator."""
+        """Update PE features, global features and job ages from the simulator.
+
+        Only what can have changed is written: every PE row after the
+        simulator advanced (:meth:`invalidate`), else only the rows of PEs
+        given a task since the last refresh; job ages when the clock moved.
+        """
         now = sim.now
         inv = self.inv_scale
-        rows = []
-        idle_count = 0
-        for alive, running, queue, end, backlog in zip(
-                sim.pe_alive, sim.pe_running, sim.pe_queue, sim.pe_expected_end,
-                sim.pe_backlog, strict=True):
-            queued = len(queue)
-            idle = alive and running is None and not queued
-            idle_count += idle
-            rows.append((alive, idle, running is not None, queued,
-                         ((end if end > now else now) + backlog - now) * inv))
-        self.pe_features[:len(rows), 0:5] = rows
+        if self._pes_stale:
+            self._pes_stale = False
+            self._touched.clear()
+            self._write_pes(sim, range(len(sim.pe_alive)), now, inv)
+        elif self._touched:
+            touched = sorted(self._touched)
+            self._touched.clear()
+            self._write_pes(sim, touched, now, inv)
         if now != self._age_time:  # ages move with the clock only
             self._age_time = now
             age = self.node_features[:, 7]
@@ -448,12 +496,48 @@ class ObservationBuilder:
         self.global_features[:] = (
             now * inv, now / self.horizon if self.horizon else 0.0,
             len(sim.jobs) / limits.max_jobs, len(sim.ready) / limits.max_nodes,
-            idle_count / len(rows))
+            self._idle_count / len(self._pe_idle))
 
-    def observation(self, action_mask: np.ndarray) -> dict[str, np.ndarray]:
-        """Fresh copies of every array, plus ``action_mask``, as the ``Dict`` observation."""
-        obs = {key: array.copy() for key, array in self._arrays}
-        obs["action_mask"] = action_mask.copy()
+    def _write_pes(self, sim: Simulator, pes: Sequence[int], now: float, inv: float) -> None:
+        """Rewrite the first five columns of ``pe_features`` for ``pes`` (ascending)."""
+        alive, running, queues = sim.pe_alive, sim.pe_running, sim.pe_queue
+        end, backlog = sim.pe_expected_end, sim.pe_backlog
+        idle_flags = self._pe_idle
+        if len(idle_flags) != len(alive):
+            idle_flags[:] = [False] * len(alive)
+            self._idle_count = 0
+        rows = []
+        count = self._idle_count
+        for pe in pes:
+            queued = len(queues[pe])
+            busy = running[pe] is not None
+            idle = alive[pe] and not busy and not queued
+            count += idle - idle_flags[pe]
+            idle_flags[pe] = idle
+            free = end[pe] if end[pe] > now else now
+            rows.append((alive[pe], idle, busy, queued, (free + backlog[pe] - now) * inv))
+        self._idle_count = count
+        if isinstance(pes, range):
+            self.pe_features[:len(rows), 0:5] = rows
+        else:
+            self.pe_features[pes, 0:5] = rows
+
+    def observation(self, action_mask: np.ndarray, copy: bool = True) -> dict[str, np.ndarray]:
+        """The ``Dict`` observation: every array plus ``action_mask``.
+
+        Args:
+            action_mask: The environment's mask, returned as ``action_mask``.
+            copy: Fresh copies of every array (the default: the caller may
+                keep them). ``False`` returns the builder's own arrays (and
+                ``action_mask`` itself): no copy, but they are overwritten
+                in place by the next step or reset.
+        """
+        if copy:
+            obs = {key: array.copy() for key, array in self._views.items()}
+            obs["action_mask"] = action_mask.copy()
+            return obs
+        obs = dict(self._views)
+        obs["action_mask"] = action_mask
         return obs
 
     def graph(self, action_mask: np.ndarray, num_pes: int) -> GraphObservation:

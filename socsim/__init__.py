@@ -13,6 +13,8 @@ matplotlib and rich. Quick use::
     print(result.metrics["mean_latency"])
 """
 
+from pathlib import Path
+
 from socsim.errors import ConfigError, SchedulingError
 from socsim.faults import FaultEvent, FaultModel
 from socsim.jobs import Batch, FixedRate, JobSource, Poisson, Trace
@@ -57,8 +59,36 @@ def _register_environments() -> None:
         # socsim.envs mapping of pyproject.toml does not apply).
         if exc.name not in ("gymnasium", "socsim.envs", "socsim.envs.registration"):
             raise
+        if exc.name != "gymnasium" and uninstalled_checkout() is not None:
+            import warnings
+
+            warnings.warn(not_installed_message(), UserWarning, stacklevel=3)
         return
     register_envs()
+
+
+def uninstalled_checkout() -> Path | None:
+    """The source checkout this ``socsim`` is imported from, if it is not installed.
+
+    In a checkout, ``envs/`` and ``agents/`` sit beside ``socsim/`` and only
+    become ``socsim.envs`` and ``socsim.agents`` through the package-dir
+    mapping of ``pyproject.toml``, which applies once the checkout is
+    installed (``pip install -e .``).
+    """
+    import importlib.util
+
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "pyproject.toml").is_file() or not (root / "envs").is_dir():
+        return None
+    return root if importlib.util.find_spec("socsim.envs") is None else None
+
+
+def not_installed_message() -> str:
+    """What to do when a source checkout is used without installing it."""
+    root = uninstalled_checkout()
+    return (f"socsim is imported from the source checkout {root} without being installed, so "
+            "socsim.envs (envs/) and socsim.agents (agents/) are missing and gym.make "
+            f"cannot find the 'socsim/...' environments. Fix: pip install -e \"{root}[test]\"")
 
 
 _register_environments()

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -27,7 +27,7 @@ from socsim.platform import Platform
 from socsim.workload import BoundProfile
 
 if TYPE_CHECKING:
-    from socsim.simulator import JobState, Simulator
+    from socsim.state import JobState
 
 
 class Assignment(NamedTuple):
@@ -67,7 +67,7 @@ class SchedulerView:
 
     __slots__ = ("_sim",)
 
-    def __init__(self, sim: Simulator) -> None:
+    def __init__(self, sim: Any) -> None:  # the Simulator (socsim.simulator) it reads
         self._sim = sim
 
     @property
@@ -120,7 +120,7 @@ class SchedulerView:
     def running_since(self, pe: int) -> float | None:
         """Start time of the task a PE is running, or ``None`` when it runs nothing."""
         running = self._sim.pe_running[pe]
-        return None if running is None else running[3]
+        return None if running is None else running.start
 
     def queue_length(self, pe: int) -> int:
         """Tasks waiting in a PE's queue (not counting the running one)."""

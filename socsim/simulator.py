@@ -46,46 +46,13 @@ from socsim.platform import Platform
 from socsim.records import JobRecord, TaskRecord
 from socsim.results import SimulationResult
 from socsim.scheduler import Scheduler, SchedulerView
+from socsim.state import JobState, PEState, RunningTask
 from socsim.workload import BoundProfile
 
 QUEUE_DISCIPLINES = ("fifo", "first-ready", "first-ready-job")
 
 # Event kinds double as priorities among events at the same instant.
 _FINISH, _RECOVER, _FAIL, _ARRIVE, _WAKE = range(5)
-
-
-class JobState:
-    """A job in the system. Schedulers may read it; only the simulator writes it.
-
-    Attributes:
-        id: Job id (injection order).
-        profile: Its bound profile.
-        arrival: Injection time (us).
-        waiting: Per task, predecessors not yet finished.
-        task_pe: Per task, the PE it is queued on, runs on or ran on (-1: unplaced).
-        finish: Per task, finish time (-1 until finished).
-        noise: Per task standard normal draw, or ``None`` without noise.
-        remaining: Tasks not yet finished.
-        energy: Energy spent on the job so far (uJ).
-        failed: Whether the job was given up.
-    """
-
-    __slots__ = ("arrival", "energy", "failed", "finish", "id", "noise", "profile", "remaining",
-                 "task_pe", "waiting")
-
-    def __init__(self, job_id: int, profile: BoundProfile, arrival: float,
-                 noise: list[float] | None) -> None:
-        n = profile.num_tasks
-        self.id = job_id
-        self.profile = profile
-        self.arrival = arrival
-        self.waiting = profile.num_preds.copy()
-        self.task_pe = [-1] * n
-        self.finish = [-1.0] * n
-        self.noise = noise
-        self.remaining = n
-        self.energy = 0.0
-        self.failed = False
 
 
 class Simulator:
@@ -168,9 +135,7 @@ class Simulator:
         self.pe_alive = [True] * n
         self._down = 0
         self.pe_queue: list[deque[tuple[JobState, int]]] = [deque() for _ in range(n)]
-        # (job, task, inputs-ready time, start, expected duration, energy) or None.
-        self.pe_running: list[tuple[JobState, int, float, float, float, float] | None] = [
-            None] * n
+        self.pe_running: list[RunningTask | None] = [None] * n
         self.pe_expected_end = [0.0] * n
         self.pe_backlog = [0.0] * n
         self.pe_busy = [0.0] * n
@@ -394,6 +359,28 @@ class Simulator:
         """
         return bool(self._events)
 
+    def pe_state(self, pe: int) -> PEState:
+        """A snapshot of one PE (what renderers and environments read)."""
+        return PEState(self.pe_alive[pe], self.pe_running[pe], len(self.pe_queue[pe]),
+                       self.pe_expected_end[pe], self.pe_backlog[pe], self.pe_busy[pe],
+                       self.pe_idle_since[pe])
+
+    def energy_so_far(self) -> float:
+        """Energy (uJ) spent up to now: booked energy plus the running and idle parts.
+
+        After the run, the booked total (every PE's account is closed at the end).
+        """
+        booked = sum(self.pe_energy) + self.data_energy
+        if self._finished:
+            return booked
+        now = self.now
+        for pe, running in enumerate(self.pe_running):
+            if running is not None:
+                booked += self.pe_active_w[pe] * (now - running.start)
+            elif self.pe_alive[pe]:
+                booked += self.pe_idle_w[pe] * (now - self.pe_idle_since[pe])
+        return booked
+
     def can_progress(self) -> bool:
         """Whether time alone, with no new placement, can change what may be decided.
 
@@ -560,8 +547,7 @@ class Simulator:
                 if reason:
                     self._fail_job(job, reason)
 
-    def _abort(self, pe: int, running: tuple[JobState, int, float, float, float, float]
-               ) -> None:
+    def _abort(self, pe: int, running: RunningTask) -> None:
         job, task, inputs_at, start, _, _ = running
         now = self.now
         energy = self.pe_active_w[pe] * (now - start)
@@ -685,7 +671,8 @@ class Simulator:
         self.pe_backlog[pe] -= mu
         self.pe_expected_end[pe] = now + mu
         self.pe_energy[pe] += self.pe_idle_w[pe] * (now - self.pe_idle_since[pe])
-        self.pe_running[pe] = (job, task, inputs_at, now, mu, self.pe_active_w[pe] * duration)
+        self.pe_running[pe] = RunningTask(job, task, inputs_at, now, mu,
+                                          self.pe_active_w[pe] * duration)
         self._push(now + duration, _FINISH, pe, self._pe_epoch[pe])
         dram = job.profile.dram_energy[task][self.platform.pe_type[pe]]
         if dram:  # weights streamed from DRAM by op-based tasks (cost model)
@@ -778,7 +765,7 @@ class Simulator:
             running = self.pe_running[pe]
             if running is not None:
                 # Count the part of the running task inside the run.
-                start = running[3]
+                start = running.start
                 self.pe_busy[pe] += end_time - start
                 self.pe_energy[pe] += self.pe_active_w[pe] * (end_time - start)
             elif self.pe_alive[pe]:

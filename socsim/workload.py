@@ -13,19 +13,21 @@ which each job gets the one nearest its drawn activity.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
-
-from socsim import costmodel
+from socsim import costmodel, dag_order
 from socsim.costmodel import ActivityModel, TaskOps
 from socsim.errors import ConfigError
 from socsim.fields import Fields, read_document
 from socsim.platform import Platform
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 INELIGIBLE = math.inf
 
@@ -87,6 +89,8 @@ class JobProfile:
 
     def graph(self) -> nx.DiGraph:
         """The DAG as a networkx graph (nodes: task indices, with names, costs and ops)."""
+        import networkx as nx  # for drawing and analysis only: not on the simulate path
+
         graph = nx.DiGraph()
         for index, name in enumerate(self.task_names):
             graph.add_node(index, name=name, cost=dict(self.costs[index]),
@@ -200,6 +204,22 @@ class BoundProfile:
         """The profile's name."""
         return self.profile.name
 
+    @functools.cached_property
+    def topological_order(self) -> list[int]:
+        """The tasks in topological order (lowest ready index first: :mod:`socsim.dag_order`)."""
+        return dag_order.topological_order(self.succs)
+
+    @functools.cached_property
+    def upward_rank(self) -> list[float]:
+        """HEFT's upward rank per task from :attr:`mean_cost` and mean transfers.
+
+        Convention: :attr:`mean_cost` (the mean over eligible PE instances)
+        and :func:`socsim.dag_order.mean_transfer` (volume over the
+        platform's mean bandwidth between distinct PEs).
+        """
+        return dag_order.upward_ranks(
+            self.mean_cost, self.succs, dag_order.mean_transfer(self.platform.mean_bandwidth()))
+
     def variant_for(self, activity: float) -> BoundProfile:
         """The bound profile of the activity level nearest ``activity`` (self if none)."""
         if not self.variants:
@@ -281,6 +301,7 @@ class BoundProfile:
         """
         variant = object.__new__(BoundProfile)
         variant.__dict__.update(self.__dict__)
+        variant.__dict__.pop("upward_rank", None)  # cached from this profile's costs
         variant.activity = activity
         variant.variants = ()
         variant.cost = list(self.cost)
@@ -402,12 +423,10 @@ class _ProfileReader(Fields):
                 raise self.error(where, f"repeats the edge {src} -> {dst}", "keep one edge")
             seen.add(pair)
             edges.append((pair[0], pair[1], volume))
-        graph = nx.DiGraph([(s, d) for s, d, _ in edges])
-        try:
-            cycle = nx.find_cycle(graph)
-        except nx.NetworkXNoCycle:
+        cycle = dag_order.find_cycle(len(names), [(s, d) for s, d, _ in edges])
+        if cycle is None:
             return edges
-        path = " -> ".join(names[s] for s, _ in cycle) + f" -> {names[cycle[0][0]]}"
+        path = " -> ".join(names[t] for t in cycle) + f" -> {names[cycle[0]]}"
         raise self.error("edges", f"form a cycle ({path})",
                          "remove one edge of the cycle; a job must be a DAG")
 

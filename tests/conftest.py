@@ -5,7 +5,11 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, settings
 
+import socsim
 from socsim.platform import Platform
+
+if socsim.uninstalled_checkout() is not None:  # fail at once with the fix, not at collection
+    pytest.exit(socsim.not_installed_message(), returncode=4)
 
 # Simulations are slow next to Hypothesis' defaults; examples are sized per test.
 settings.register_profile("socsim", deadline=None,

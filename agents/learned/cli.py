@@ -196,8 +196,9 @@ def write_inside(folder: Path, name: str, data: Any) -> Path:
 def _train(args: argparse.Namespace, console: Any = None) -> int:
     import torch
 
-    from socsim.agents.compare_cmd import check_backend_args
     from socsim.cli import UsageError
+
+    from ..compare_cmd import check_backend_args
 
     if args.backend == "ray" and args.algo != "reinforce":
         raise UsageError(f"--backend ray is for --algo reinforce, not {args.algo}")

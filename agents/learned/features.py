@@ -22,6 +22,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from socsim.placement import finish_on
+
 FINISH_KEY = "node_pe_finish"
 
 
@@ -53,11 +55,8 @@ def eft_finish_times(base: Any) -> np.ndarray:
         for pe in state.profile.eligible_pes[task]:
             if not alive[pe]:
                 continue
-            free = max(end[pe], now) + backlog[pe] + gap[pe]
-            start = max(free, now)
-            for pred, volume in state.profile.preds[task]:
-                start = max(start, state.finish[pred] + transfer(state.task_pe[pred], pe, volume))
-            done = start + row[pe_type[pe]] * slowdown[pe]
+            done = finish_on(state, task, pe, now, max(end[pe], now) + backlog[pe] + gap[pe],
+                             row[pe_type[pe]] * slowdown[pe], transfer).finish
             out[slot, pe] = (done - now) * inv if math.isfinite(done) else 0.0
     return out
 

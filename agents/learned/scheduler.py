@@ -7,13 +7,16 @@ engine is pointed at the simulator that ``socsim compare`` (or any
 observation up to date and lets the policy act exactly as in the
 environment: in ``order`` mode it picks ready tasks one by one (greedy) and
 each goes to its earliest-finish PE, as the environment places them; in
-``assign`` mode it picks (task, PE) pairs until the policy waits. Runs
-therefore equal the environment's episodes with the same simulator seed.
+``assign`` mode it picks (task, PE) pairs until the policy waits. It
+yields each choice to the run, which queues it (the scheduler contract);
+the environment never writes into the simulator. Runs therefore equal
+the environment's episodes with the same simulator seed.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -75,8 +78,13 @@ class LearnedScheduler:
         """Point the environment at the simulator about to run."""
         self.base.attach_simulator(view)
 
-    def decide(self, view: SchedulerView) -> list:
-        """Act until the policy waits or nothing is left to place (placements go straight in)."""
+    def decide(self, view: SchedulerView) -> Iterator[tuple[int, int, int]]:
+        """Yield the policy's placements until it waits or nothing is left to place.
+
+        The run queues each placement before asking for the next, and the
+        environment's mirror records it: the observation of every choice is
+        exactly the environment's.
+        """
         base = self.base
         obs = base.decision_observation(new_decision=True)
         while obs is not None:
@@ -84,7 +92,8 @@ class LearnedScheduler:
                 obs = {**obs, FINISH_KEY: eft_finish_times(base)}
             with torch.no_grad():
                 action = int(self.policy(obs_to_tensors(obs))[0].argmax(-1)[0])
-            if not base.apply(action):
+            placement = base.placement_for(action)
+            if placement is None:
                 break
+            yield placement
             obs = base.decision_observation()
-        return []

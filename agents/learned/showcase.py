@@ -54,8 +54,8 @@ def agent_vs_heuristics(agent: str = "learned:default", noises: Sequence[float] 
         workers: Worker processes (``None``: all CPUs).
         scenario: The scenario (default: the ``deepsocs`` preset).
     """
-    from socsim.agents.compare import compare
-    from socsim.agents.scenario import PRESETS
+    from ..compare import compare
+    from ..scenario import PRESETS
 
     base = scenario if scenario is not None else PRESETS["deepsocs"].scenario
     schedulers = [agent, *baselines]

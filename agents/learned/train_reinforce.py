@@ -163,7 +163,7 @@ class RayRollouts:
     """
 
     def __init__(self, workers: int, address: str | None = None) -> None:
-        from socsim.agents.distributed import RayActorPool, ray_session
+        from ..distributed import RayActorPool, ray_session
 
         self.stack = ExitStack()
         try:

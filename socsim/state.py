@@ -1,0 +1,91 @@
+"""The records of a run's state that schedulers, environments and renderers read.
+
+The simulator owns and writes them; everyone else reads them through
+:class:`socsim.scheduler.SchedulerView` (schedulers) or the simulator's
+small read API (:meth:`socsim.simulator.Simulator.pe_state`,
+:meth:`~socsim.simulator.Simulator.energy_so_far`, the counters), never by
+poking at its internals.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from socsim.workload import BoundProfile
+
+
+class JobState:
+    """A job in the system. Schedulers may read it; only the simulator writes it.
+
+    Attributes:
+        id: Job id (injection order).
+        profile: Its bound profile.
+        arrival: Injection time (us).
+        waiting: Per task, predecessors not yet finished.
+        task_pe: Per task, the PE it is queued on, runs on or ran on (-1: unplaced).
+        finish: Per task, finish time (-1 until finished).
+        noise: Per task standard normal draw, or ``None`` without noise.
+        remaining: Tasks not yet finished.
+        energy: Energy spent on the job so far (uJ).
+        failed: Whether the job was given up.
+    """
+
+    __slots__ = ("arrival", "energy", "failed", "finish", "id", "noise", "profile", "remaining",
+                 "task_pe", "waiting")
+
+    def __init__(self, job_id: int, profile: BoundProfile, arrival: float,
+                 noise: list[float] | None) -> None:
+        n = profile.num_tasks
+        self.id = job_id
+        self.profile = profile
+        self.arrival = arrival
+        self.waiting = profile.num_preds.copy()
+        self.task_pe = [-1] * n
+        self.finish = [-1.0] * n
+        self.noise = noise
+        self.remaining = n
+        self.energy = 0.0
+        self.failed = False
+
+
+class RunningTask(NamedTuple):
+    """The task a PE is running.
+
+    Attributes:
+        job: Its job.
+        task: The task's index in the job.
+        inputs_at: When its last input arrived on the PE (us).
+        start: When it started (us).
+        expected: Its expected (noise-free) duration (us).
+        energy: The energy its whole run will cost (uJ), booked when it finishes.
+    """
+
+    job: JobState
+    task: int
+    inputs_at: float
+    start: float
+    expected: float
+    energy: float
+
+
+class PEState(NamedTuple):
+    """One PE as the simulator sees it now (a snapshot; see ``Simulator.pe_state``).
+
+    Attributes:
+        alive: Whether the PE is up.
+        running: The task it runs, or ``None``.
+        queued: Tasks waiting in its queue.
+        expected_end: Expected end of its running task (us; the clock when idle).
+        backlog: Expected work queued behind it (us).
+        busy: Busy time so far (us).
+        idle_since: When it last went idle (us).
+    """
+
+    alive: bool
+    running: RunningTask | None
+    queued: int
+    expected_end: float
+    backlog: float
+    busy: float
+    idle_since: float
