@@ -5,7 +5,20 @@ the same simulator seed, hence the same jobs, arrival times, noise draws
 and faults as the episode. Schedulers come from
 :func:`socsim.schedulers.make_scheduler`, which loads ``socsim.agents``
 (HEFT and family) on first use, so this package never imports the agents
-at import time. Results are cached per seed.
+at import time.
+
+When it runs: only at the end of an episode, when the final ``info`` is
+built (``info["baseline"]``: the scheduler's name and
+:data:`YARDSTICK_METRICS`; ``info["vs_baseline"]``: ours over theirs), and
+at most once per simulator seed: results are cached (the last 256 seeds),
+so evaluating several policies on the same seeds pays for it once.
+
+On and off: ``gym.make(env_id)`` keeps it on (evaluation: the ratios are
+the point), with the environment's default scheduler (``baseline="default"``)
+or a named one. Training turns it off with ``baseline=None``, which removes
+both keys from the final ``info`` and costs nothing; the native vector
+environment (``gym.make_vec``, :mod:`.vector`) is made for training and
+defaults to ``baseline=None`` unless a ``baseline`` is passed.
 """
 
 from __future__ import annotations

@@ -519,6 +519,8 @@ class ObservationBuilder:
         self._idle_count = count
         if isinstance(pes, range):
             self.pe_features[:len(rows), 0:5] = rows
+        elif len(rows) == 1:
+            self.pe_features[pes[0], 0:5] = rows[0]
         else:
             self.pe_features[pes, 0:5] = rows
 
