@@ -46,7 +46,7 @@ def test_conflicting_pulls_go_to_the_earliest_finish() -> None:
 
 
 def test_pulling_nothing_is_refused_only_when_the_platform_would_stall() -> None:
-    par = parallel_env(base="dag-schedule")
+    par = parallel_env(base="dag-schedule", invalid_action="raise")
     obs, _ = par.reset(seed=0)
     none = par.game.none_action
     for agent in par.agents:
@@ -71,16 +71,21 @@ def test_parallel_episode_totals_and_yardstick() -> None:
     assert final["metrics"]["completed"] > 50
 
 
-def test_aec_turns_skip_agents_with_nothing_to_pull() -> None:
+def test_aec_turns_go_round_robin_and_agents_with_nothing_to_pull_pass() -> None:
     aec = env(base="dag-schedule")
     aec.reset(seed=0)
     rng = np.random.default_rng(0)
-    for _ in aec.agent_iter():
+    order = list(aec.possible_agents)
+    turn = 0
+    for agent in aec.agent_iter():
         observation, _, terminated, truncated, _ = aec.last()
         if terminated or truncated:
             aec.step(None)
             continue
-        pulls = observation["action_mask"][:-1]
-        assert pulls.any()  # only agents that can pull are asked
-        aec.step(int(rng.choice(np.flatnonzero(observation["action_mask"]))))
+        assert agent == order[turn % len(order)]  # every agent once per cycle, in order
+        mask = observation["action_mask"]
+        if not mask[:-1].any():
+            assert mask[-1] == 1  # nothing to pull: passing is the only action
+        aec.step(int(rng.choice(np.flatnonzero(mask))))
+        turn += 1
     assert not aec.agents
