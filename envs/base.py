@@ -355,6 +355,20 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
         return state.id, task, pe
 
     # --------------------------------------------------------------- masks
+    def bind_mask(self, out: np.ndarray) -> None:
+        """Keep the action mask in ``out`` from now on (a vector environment's row).
+
+        ``out`` must be a contiguous int8 array of the mask's size; it takes
+        the present mask's content.
+        """
+        if out.shape != self._mask.shape or out.dtype != np.int8 or not out.flags.c_contiguous:
+            raise ValueError(f"the mask buffer must be contiguous int8 of shape "
+                             f"{self._mask.shape}, got {out.dtype} of shape {out.shape}")
+        out[...] = self._mask
+        self._mask = out
+        if self._pairs is not None:
+            self._pairs = out[:self._pairs.size].reshape(self._pairs.shape)
+
     def action_masks(self) -> np.ndarray:
         """The current action mask as booleans (the sb3-contrib ``MaskablePPO`` hook)."""
         return self._mask.astype(bool)

@@ -21,8 +21,18 @@ ENV_IDS: dict[str, str] = {
 }
 
 
+#: Native vector environments (:mod:`socsim.envs.vector`): what ``gym.make_vec(id, num_envs=N)``
+#: builds unless ``vectorization_mode="sync"`` or ``"async"`` is asked for.
+VECTOR_ENTRY_POINTS: dict[str, str] = {
+    "socsim/DAGSchedule-v0": "socsim.envs.vector:DAGScheduleVectorEnv",
+    "socsim/SoCStream-v0": "socsim.envs.vector:SoCStreamVectorEnv",
+    "socsim/DeepSoCS-v0": "socsim.envs.vector:DeepSoCSVectorEnv",
+}
+
+
 def register_envs() -> None:
     """Register every id of :data:`ENV_IDS` that is not registered yet (idempotent)."""
     for env_id, entry_point in ENV_IDS.items():
         if env_id not in gymnasium.registry:
-            gymnasium.register(id=env_id, entry_point=entry_point)
+            gymnasium.register(id=env_id, entry_point=entry_point,
+                               vector_entry_point=VECTOR_ENTRY_POINTS[env_id])
