@@ -43,7 +43,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from socsim.placement import earliest_finish
+from socsim.placement import earliest_finish, inputs_ready
 from socsim.scheduler import Assignment, SchedulerView
 from socsim.schedulers import register_scheduler
 
@@ -242,15 +242,55 @@ class _Planned:
     name = ""
 
     def reset(self, view: SchedulerView, rng: np.random.Generator) -> None:
-        """Start with every PE free."""
+        """Start with every PE free; forget the transfer times of the previous run."""
         self.plan = PlannedAvailability(view.platform.num_pes)
+        self._transfers: dict[tuple[int, int, float], float] = {}
+
+    def _transfer(self, src: int, dst: int, volume: float) -> float:
+        """The platform's transfer time, memoised for the run (the same numbers)."""
+        key = (src, dst, volume)
+        time = self._transfers.get(key)
+        if time is None:
+            time = self._transfers[key] = self._view.transfer_time(src, dst, volume)
+        return time
+
+    def _candidates(self, view: SchedulerView, job: int, task: int
+                    ) -> tuple[list[int], list[float], list[float]]:
+        """A ready task's live eligible PEs, when its inputs allow a start on each, its times.
+
+        The input term is :meth:`PlannedAvailability.finish`'s ``now +
+        data_wait``, the same floating-point expression; it cannot change
+        within a decision point, so it is computed once per (task, PE).
+        """
+        self._view = view
+        now = view.now
+        state = view.job(job)
+        pes = view.eligible_pes(job, task)
+        transfer, arrival = self._transfer, state.arrival
+        inputs = []
+        for pe in pes:
+            ready = inputs_ready(state, task, pe, transfer, arrival)
+            inputs.append(now + max(ready - now, 0.0))
+        return pes, inputs, [view.exec_time(job, task, pe) for pe in pes]
+
+
+def _least_finish(pes: list[int], inputs: list[float], times: list[float], at: list[float],
+                  now: float) -> tuple[float, int]:
+    """The least planned finish over a task's candidates and its PE (the first on ties)."""
+    best, best_pe = math.inf, -1
+    for pe, ready, time in zip(pes, inputs, times, strict=True):
+        free = at[pe]
+        finish = max(ready, free, now) + time
+        if finish < best:
+            best, best_pe = finish, pe
+    return best, best_pe
 
 
 class EarliestFinishTime(_Planned):
     """DS3's EFT: each ready task, in ready order, to its earliest-finish PE.
 
     Finish = now + execution time + max(time until the inputs arrive, time
-    until the PE's planned availability).
+    until the PE's planned availability). Ties go to the lower PE index.
     """
 
     name = "eft"
@@ -258,11 +298,12 @@ class EarliestFinishTime(_Planned):
     def decide(self, view: SchedulerView) -> list[Assignment]:
         """Place every ready task."""
         out = []
+        now, at = view.now, self.plan.at
         for job, task in view.ready:
-            scores = [(self.plan.finish(view, job, task, pe), pe)
-                      for pe in view.eligible_pes(job, task)]
-            if scores:
-                finish, pe = best_pe(scores)
+            pes, inputs, times = self._candidates(view, job, task)
+            if pes:
+                finish, pe = min((max(ready, at[pe], now) + time, pe)
+                                 for pe, ready, time in zip(pes, inputs, times, strict=True))
                 self.plan.book(pe, finish)
                 out.append(Assignment(job, task, pe))
         return out
@@ -272,27 +313,42 @@ class EarliestTaskFirst(_Planned):
     """DS3's ETF: repeatedly place the ready task that can finish first.
 
     Among all unplaced ready tasks and their PEs, the pair with the least
-    planned finish (first ready task, then lowest PE, on ties) is placed and
-    booked, until every ready task is placed; tasks are queued in that order.
+    planned finish (first ready task, then first eligible PE, on ties) is
+    placed and booked, until every ready task is placed; tasks are queued in
+    that order.
+
+    Incremental: each task's candidates (inputs' arrival, execution time
+    per PE) are computed once per decision point, and each task's least
+    finish is kept; booking a PE only delays that PE, so only the tasks
+    whose best PE it was are re-evaluated. The choices are exactly those of
+    re-evaluating every pair each round.
     """
 
     name = "etf"
 
     def decide(self, view: SchedulerView) -> list[Assignment]:
         """Place every ready task."""
-        left = [jt for jt in view.ready if view.eligible_pes(*jt)]
+        now, at = view.now, self.plan.at
+        left = []  # (job, task, pes, inputs, times) in ready order
+        for job, task in view.ready:
+            pes, inputs, times = self._candidates(view, job, task)
+            if pes:
+                left.append((job, task, pes, inputs, times))
+        best = [_least_finish(c[2], c[3], c[4], at, now) for c in left]
         out = []
         while left:
-            best = (math.inf, -1, -1)
-            for index, (job, task) in enumerate(left):
-                for pe in view.eligible_pes(job, task):
-                    finish = self.plan.finish(view, job, task, pe)
-                    if finish < best[0]:
-                        best = (finish, index, pe)
-            finish, index, pe = best
-            job, task = left.pop(index)
+            index, least = 0, best[0][0]
+            for i in range(1, len(best)):  # the first of the least finishes
+                if best[i][0] < least:
+                    index, least = i, best[i][0]
+            finish, pe = best.pop(index)
+            job, task, *_ = left.pop(index)
             self.plan.book(pe, finish)
             out.append(Assignment(job, task, pe))
+            for i, (_, their_pe) in enumerate(best):
+                if their_pe == pe:  # only a booked PE got later
+                    c = left[i]
+                    best[i] = _least_finish(c[2], c[3], c[4], at, now)
         return out
 
 
