@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from socsim.fields import Fields, read_document
-from socsim.platform import Platform
+from socsim.fields import Fields, brief, read_document
+from socsim.platform import MAX_PES, Platform
 from socsim.workload import BoundProfile, JobProfile
 
 _KEYS = {"name", "description", "processors", "tasks", "edges", "bandwidth"}
@@ -126,7 +126,8 @@ class _InstanceReader(Fields):
         doc = self.mapping(doc, "<top level>")
         self.unknown_keys(doc, _KEYS, "")
         name = self.text(doc.get("name", default_name), "name")
-        n = self.integer(self.require(doc, "processors", ""), "processors", minimum=1)
+        n = self.integer(self.require(doc, "processors", ""), "processors", minimum=1,
+                         maximum=MAX_PES)
         costs = self._tasks(self.mapping(self.require(doc, "tasks", ""), "tasks"), n)
         bandwidth = self._bandwidth(doc.get("bandwidth"), n)
         platform = Platform.from_dict(self._platform_doc(name, n, bandwidth), self.source)
@@ -142,6 +143,9 @@ class _InstanceReader(Fields):
         costs: dict[str, dict[str, float]] = {}
         for task, row in tasks.items():
             where = f"tasks.{task}"
+            if str(task) in costs:
+                raise self.error(where, f"names task '{task}' a second time (as "
+                                 f"{type(task).__name__})", "give each task a unique name")
             row = self.sequence(row, where)
             if len(row) != n:
                 raise self.error(where, f"has {len(row)} costs for {n} processors",
@@ -159,10 +163,10 @@ class _InstanceReader(Fields):
         for k, edge in enumerate(self.sequence(edges, "edges")):
             where = f"edges[{k}]"
             if not isinstance(edge, list) or len(edge) not in (2, 3):
-                raise self.error(where, f"is {edge!r}", "write [src, dst, volume]")
+                raise self.error(where, f"is {brief(edge)}", "write [src, dst, volume]")
             for end, label in zip(edge[:2], ("src", "dst"), strict=True):
                 if isinstance(end, bool) or str(end) not in costs:
-                    raise self.error(f"{where}.{label}", f"unknown task {end!r}",
+                    raise self.error(f"{where}.{label}", f"unknown task {brief(end)}",
                                      "name a task listed under tasks")
             out.append([str(edge[0]), str(edge[1]), *edge[2:]])
         return out
@@ -200,6 +204,6 @@ class _InstanceReader(Fields):
             "clusters": [{"name": p, "type": p} for p in names],
             "interconnect": {"default_bandwidth": 1.0, "links": [
                 {"between": [names[a], names[b]], "bandwidth": bandwidth[a][b]}
-                for a in range(n) for b in range(a + 1, n)]},
+                for a in range(n) for b in range(a + 1, n) if bandwidth[a][b] != 1.0]},
         }
 

@@ -50,15 +50,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from socsim.errors import ConfigError
+from socsim.fields import parse_document, read_text
 from socsim.schedulers import make_scheduler
 
 from .compare import Executor, RunSpec, assemble, map_runs
 from .scenario import PRESETS, Scenario
 
 KINDS = ("compare", "train")
+#: Most runs (points x seeds x schedulers) one sweep may have; each is checked
+#: before anything runs, so a typo in a grid must not make that check endless.
+MAX_RUNS = 100_000
 KEYS = ("kind", "preset", "scenario", "schedulers", "seeds", "first_seed", "grid", "train")
 _SCENARIO_FIELDS = [f.name for f in dataclasses.fields(Scenario)]
 
@@ -100,15 +102,7 @@ def load_sweep(path: str | Path) -> Sweep:
             names the file, the field and the fix.
     """
     source = str(path)
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(source, "<file>", f"cannot be read ({exc.strerror})",
-                          "give the path of an existing sweep file") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(source, "<file>", f"is not valid YAML ({exc})",
-                          "fix the YAML syntax") from None
-    return parse_sweep(data, source)
+    return parse_sweep(parse_document(read_text(path), source), source)
 
 
 def parse_sweep(data: Any, source: str = "<dict>") -> Sweep:
@@ -131,7 +125,7 @@ def parse_sweep(data: Any, source: str = "<dict>") -> Sweep:
         raise error("kind", f"is {kind!r}", f"use one of {', '.join(KINDS)}")
     preset = None
     if "preset" in data:
-        preset = PRESETS.get(data["preset"])
+        preset = PRESETS.get(data["preset"]) if isinstance(data["preset"], str) else None
         if preset is None:
             raise error("preset", f"{data['preset']!r} is not a preset",
                         _choose(str(data["preset"]), list(PRESETS)))
@@ -145,6 +139,7 @@ def parse_sweep(data: Any, source: str = "<dict>") -> Sweep:
         schedulers = _schedulers(data.get("schedulers"), preset, error)
         grid = _grid(data.get("grid"), _SCENARIO_FIELDS, error)
         sweep = Sweep(source, kind, scenario, schedulers, seeds, grid)
+        _check_size(sweep, len(schedulers), error)
         for point in sweep.points():  # bad values fail here, before anything runs
             try:
                 scenario.replace(**point).simulator(seeds[0])
@@ -166,7 +161,20 @@ def parse_sweep(data: Any, source: str = "<dict>") -> Sweep:
                    else _choose(str(key), fields))
             raise error(f"train.{key}", "is not a REINFORCE setting", fix)
     grid = _grid(data.get("grid"), [f for f in fields if f != "seed"], error)
-    return Sweep(source, kind, Scenario(), [], seeds, grid, dict(train))
+    sweep = Sweep(source, kind, Scenario(), [], seeds, grid, dict(train))
+    _check_size(sweep, 1, error)
+    return sweep
+
+
+def _check_size(sweep: Sweep, runs_per_seed: int, error: Any) -> None:
+    """Refuse a sweep of more than :data:`MAX_RUNS` runs before listing its points."""
+    points = math.prod(len(values) for values in sweep.grid.values())
+    runs = points * len(sweep.seeds) * runs_per_seed
+    if runs > MAX_RUNS:
+        raise error("grid", f"gives {points:,} points x {len(sweep.seeds):,} seeds"
+                    + (f" x {runs_per_seed} schedulers" if runs_per_seed > 1 else "")
+                    + f" = {runs:,} runs, more than the {MAX_RUNS:,} a sweep may have",
+                    "vary fewer fields or values at once, or use fewer seeds")
 
 
 def _scenario(changes: Any, base: Scenario, error: Any) -> Scenario:
@@ -193,6 +201,8 @@ def _seeds(data: dict[str, Any], default: int | None, error: Any) -> list[int]:
     if _is_int(seeds):
         if seeds < 1:
             raise error("seeds", f"is {seeds}", "give a count of at least 1")
+        if seeds > MAX_RUNS:
+            raise error("seeds", f"is {seeds}", f"give a count of at most {MAX_RUNS:,}")
         return list(range(first, first + seeds))
     if (not isinstance(seeds, list) or not seeds or not all(_is_int(s) for s in seeds)
             or len(set(seeds)) != len(seeds)):

@@ -19,12 +19,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from socsim import dag_generator
 from socsim.ds3 import DS3Soc, read_ds3_job, read_ds3_soc
 from socsim.errors import ConfigError
-from socsim.fields import Fields, read_document
+from socsim.fields import Fields, parse_document, read_document
 from socsim.platform import Platform
 from socsim.workload import JobProfile
 
@@ -197,11 +195,7 @@ def _builtin_document(kind: str, name: str) -> tuple[Any, str]:
     """The parsed YAML of a built-in and the name to cite in errors."""
     source = f"socsim/data/{_KINDS[kind]}/{name}.yaml"
     text = _data_dir(kind).joinpath(f"{name}.yaml").read_text(encoding="utf-8")
-    try:
-        return yaml.safe_load(text), source
-    except yaml.YAMLError as exc:
-        raise ConfigError(source, "<file>", f"is not valid YAML ({exc})",
-                          "fix the syntax at the position given") from None
+    return parse_document(text, source), source
 
 
 @functools.cache

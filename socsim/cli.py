@@ -21,6 +21,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from socsim import catalog, dag_draw, dag_generator
+from socsim.ds3 import DS3Soc, read_ds3_soc
 from socsim.dvfs import POLICIES, make_policy
 from socsim.errors import ConfigError, SchedulingError
 from socsim.export import export_result
@@ -32,6 +33,7 @@ from socsim.results import SimulationResult
 from socsim.scheduler import Scheduler
 from socsim.schedulers import make_scheduler, scheduler_names
 from socsim.simulator import Simulator
+from socsim.workload import JobProfile
 
 DEFAULT_PLATFORM = "ds3_multiple_bal"
 DEFAULT_MIX = "ds3_default"
@@ -114,9 +116,11 @@ def _plugin_subcommands() -> list[Callable[[Any], None]]:
 
 def _add_simulate_args(sim: argparse.ArgumentParser) -> None:
     sim.add_argument("--platform", default=DEFAULT_PLATFORM,
-                     help=f"built-in platform name or platform file (default {DEFAULT_PLATFORM})")
+                     help=f"built-in platform name or platform file, or a DS3 SoC file "
+                     f"(SoC.*.txt) (default {DEFAULT_PLATFORM})")
     group = sim.add_mutually_exclusive_group()
-    group.add_argument("--workload", help="workload name or file; several as 'a:w,b:w' "
+    group.add_argument("--workload", help="workload name or file, or a DS3 job file "
+                       "(job_*.txt, with its SoC file as --platform); several as 'a:w,b:w' "
                        "with weights")
     group.add_argument("--mix", help=f"named workload mix or mix file (default {DEFAULT_MIX} "
                        "when --workload is not given)")
@@ -204,7 +208,8 @@ def _run_with_progress(sim: Simulator, scheduler: object, total: int | None,
 def build_source(args: argparse.Namespace, platform: Platform) -> JobSource:
     """The job source described by the ``simulate`` flags."""
     names, weights = _workload_weights(args)
-    profiles = [catalog.get_workload(name).bind(platform) for name in names]
+    soc = _ds3_soc(args.platform)
+    profiles = [_workload(name, soc).bind(platform) for name in names]
     jobs = args.jobs
     if jobs is None and args.horizon is None and args.arrival != "trace":
         jobs = 100
@@ -228,6 +233,24 @@ def build_source(args: argparse.Namespace, platform: Platform) -> JobSource:
     cap = args.max_in_system or None
     return JobSource(profiles, weights=weights, arrivals=arrivals, max_jobs=jobs,
                      max_in_system=cap, prefill=args.prefill, noise_sigma=args.noise)
+
+
+def _ds3_soc(platform: str) -> DS3Soc | None:
+    """The DS3 SoC file given as ``--platform`` (a ``.txt`` path), or ``None``.
+
+    A DS3 job file holds only the DAG; its tasks take their execution times
+    from this SoC file's functionalities.
+    """
+    return read_ds3_soc(platform) if str(platform).lower().endswith(".txt") else None
+
+
+def _workload(name: str, soc: DS3Soc | None) -> JobProfile:
+    """A ``--workload``/mix entry; a DS3 job file is joined with ``soc``."""
+    if name.lower().endswith(".txt") and soc is None:
+        raise ConfigError(name, "<file>", "is a DS3 job file, whose execution times live in "
+                          "a DS3 SoC file", "give that SoC file as --platform "
+                          "path/to/SoC.NAME.txt")
+    return catalog.get_workload(name, ds3_soc=soc)
 
 
 def _workload_weights(args: argparse.Namespace) -> tuple[list[str], list[float]]:

@@ -67,6 +67,8 @@ _PJ_TO_UJ = 1e-6
 
 DEFAULT_DRAM_PJ_PER_BYTE = 40.0
 DEFAULT_ACTIVITY_LEVELS = 16
+#: Most activity levels a profile may ask for (one cost table is bound per level).
+MAX_ACTIVITY_LEVELS = 1024
 
 
 @dataclass(frozen=True)
@@ -567,7 +569,7 @@ def read_activity(fields: Fields, doc: Any, where: str) -> ActivityModel:
         raise fields.error(f"{where}.nominal", f"is {nominal:g}, outside uniform [{low:g}, "
                            f"{high:g}]", "give a nominal activity inside the range")
     levels = fields.integer(doc.get("levels", DEFAULT_ACTIVITY_LEVELS), f"{where}.levels",
-                            minimum=1)
+                            minimum=1, maximum=MAX_ACTIVITY_LEVELS)
     return ActivityModel(nominal=nominal, low=low, high=high, levels=levels)
 
 

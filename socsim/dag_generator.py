@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from socsim.errors import ConfigError
+from socsim.fields import brief
 from socsim.workload import JobProfile
 
 #: First word of a spec string.
@@ -77,28 +78,33 @@ class _Rule:
     low: float
     high: float = math.inf
     low_open: bool = False
+    cap: float = math.inf
 
     def allows(self, value: float) -> bool:
         above = value > self.low if self.low_open else value >= self.low
-        return above and value <= self.high
+        return above and value <= min(self.high, self.cap)
 
     def describe(self) -> str:
         kind = "an integer" if self.integer else "a number"
         if self.high < math.inf:
             return f"{kind} in [{self.low:g}, {self.high:g}]"
-        return f"{kind} {'>' if self.low_open else '>='} {self.low:g}"
+        text = f"{kind} {'>' if self.low_open else '>='} {self.low:g}"
+        return text if self.cap == math.inf else f"{text}, at most {self.cap:g}"
 
 
+#: Upper bounds keep generation quick (``n``: 10,000 tasks take about two
+#: seconds) and every cost and volume finite: volumes are about
+#: ``ccr x cost x bandwidth``, at most 1e15 with these bounds.
 _RULES: dict[str, _Rule] = {
-    "n": _Rule(integer=True, low=1),
+    "n": _Rule(integer=True, low=1, cap=10_000),
     "fat": _Rule(integer=False, low=0, high=1),
     "density": _Rule(integer=False, low=0, high=1),
     "regularity": _Rule(integer=False, low=0, high=1),
-    "jump": _Rule(integer=True, low=1),
-    "ccr": _Rule(integer=False, low=0),
+    "jump": _Rule(integer=True, low=1, cap=10_000),
+    "ccr": _Rule(integer=False, low=0, cap=1e3),
     "beta": _Rule(integer=False, low=0, high=2),
-    "cost": _Rule(integer=False, low=0, low_open=True),
-    "bandwidth": _Rule(integer=False, low=0, low_open=True),
+    "cost": _Rule(integer=False, low=0, low_open=True, cap=1e6),
+    "bandwidth": _Rule(integer=False, low=0, low_open=True, cap=1e6),
 }
 
 _MEANINGS = {
@@ -166,10 +172,14 @@ def check_value(name: str, value: Any, source: str) -> float | int:
     fix = f"give {name} ({_MEANINGS[name]}) as {rule.describe()}"
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ConfigError(source, name, f"is {value!r}, not a number", fix)
-    if rule.integer and not float(value).is_integer():
+    try:
+        number = float(value)
+    except OverflowError:  # an int too large for a float
+        number = math.inf
+    if rule.integer and math.isfinite(number) and not number.is_integer():
         raise ConfigError(source, name, f"is {value!r}, not an integer", fix)
-    if not math.isfinite(value) or not rule.allows(value):
-        raise ConfigError(source, name, f"is {value!r}, out of range", fix)
+    if not math.isfinite(number) or not rule.allows(value):
+        raise ConfigError(source, name, f"is {brief(value)}, out of range", fix)
     return int(value) if rule.integer else float(value)
 
 

@@ -49,13 +49,18 @@ def topological_order(succs: Adjacency) -> list[int]:
 def find_cycle(num_tasks: int, edges: Sequence[tuple[int, int]]) -> list[int] | None:
     """One cycle of a directed graph as the list of its tasks in order, or ``None``.
 
-    Tasks that Kahn's rule cannot order all lie on or behind a cycle; walking
-    successors among them from any one must revisit a task, which closes a cycle.
+    Tasks that Kahn's rule cannot order all lie on or behind a cycle, so each
+    has a predecessor among them (a task behind a cycle may have no successor
+    there); walking predecessors among them from any one must revisit a task,
+    which closes a cycle. The cycle is returned in edge order, starting at its
+    lowest task.
     """
     succs: list[list[int]] = [[] for _ in range(num_tasks)]
+    preds: list[list[int]] = [[] for _ in range(num_tasks)]
     waiting = [0] * num_tasks
     for src, dst in edges:
         succs[src].append(dst)
+        preds[dst].append(src)
         waiting[dst] += 1
     stack = [t for t in range(num_tasks) if waiting[t] == 0]
     while stack:
@@ -70,8 +75,10 @@ def find_cycle(num_tasks: int, edges: Sequence[tuple[int, int]]) -> list[int] | 
     while task not in seen:
         seen[task] = len(path)
         path.append(task)
-        task = next(s for s in succs[task] if s in left)
-    return path[seen[task]:]
+        task = next(p for p in preds[task] if p in left)
+    cycle = path[seen[task]:][::-1]  # predecessors walked backwards: reverse to edge order
+    start = cycle.index(min(cycle))
+    return cycle[start:] + cycle[:start]
 
 
 def upward_ranks(mean_cost: Sequence[float], succs: Adjacency,

@@ -28,6 +28,7 @@ from types import MappingProxyType
 from typing import Any
 
 from socsim.errors import ConfigError
+from socsim.fields import MAX_NUMBER, MIN_POSITIVE, brief, read_text
 from socsim.platform import Platform
 from socsim.workload import JobProfile
 
@@ -104,11 +105,7 @@ class _Reader:
 
     def lines(self) -> list[_Line]:
         """Non-empty lines with comments (from a ``#`` token on) removed."""
-        try:
-            text = self.path.read_text(encoding="utf-8-sig")
-        except OSError as exc:
-            raise ConfigError(self.source, "<file>", f"cannot be read ({exc.strerror})",
-                              "check the path and permissions") from None
+        text = read_text(self.path, encoding="utf-8-sig")
         lines = []
         for number, raw in enumerate(text.splitlines(), start=1):
             tokens: list[str] = []
@@ -130,12 +127,16 @@ class _Reader:
         try:
             value = float(token)
         except ValueError:
-            raise self.error(line, f"{what} is {token!r}, not a number",
+            raise self.error(line, f"{what} is {brief(token)}, not a number",
                              f"write {what} as a number") from None
-        if not math.isfinite(value) or value < 0 or (positive and value == 0):
-            bound = "greater than 0" if positive else "at least 0"
-            raise self.error(line, f"{what} is {token}, must be {bound}",
+        if not math.isfinite(value) or value < 0 or (positive and value < MIN_POSITIVE):
+            bound = f"greater than 0 (at least {MIN_POSITIVE:g})" if positive else "at least 0"
+            raise self.error(line, f"{what} is {brief(token)}, must be {bound}",
                              f"give a finite {what} {bound}")
+        if value > MAX_NUMBER:
+            raise self.error(line, f"{what} is {brief(token)}, must be at most "
+                             f"{MAX_NUMBER:g} (socsim bounds numbers so that times and "
+                             "energies stay finite)", f"give {what} at most {MAX_NUMBER:g}")
         return value
 
     def integer(self, line: _Line, token: str, what: str, *, minimum: int = 0) -> int:
@@ -143,11 +144,14 @@ class _Reader:
         try:
             value = int(token)
         except ValueError:
-            raise self.error(line, f"{what} is {token!r}, not an integer",
+            raise self.error(line, f"{what} is {brief(token)}, not an integer",
                              f"write {what} as an integer") from None
         if value < minimum:
             raise self.error(line, f"{what} is {value}, must be at least {minimum}",
                              f"give an integer >= {minimum}")
+        if value > MAX_NUMBER:
+            raise self.error(line, f"{what} is {brief(value)}, must be at most "
+                             f"{MAX_NUMBER:g}", f"give an integer <= {MAX_NUMBER:g}")
         return value
 
     def arity(self, line: _Line, minimum: int, maximum: int | None, syntax: str) -> None:

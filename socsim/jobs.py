@@ -11,7 +11,6 @@ whatever the scheduler does.
 from __future__ import annotations
 
 import csv
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +20,23 @@ from typing import Protocol
 import numpy as np
 
 from socsim.errors import ConfigError
+from socsim.fields import MAX_NUMBER, brief, parse_document, read_text
 from socsim.workload import BoundProfile
+
+#: Largest time accepted anywhere in a job source (us): about 32 years, far
+#: enough from float overflow that sums of many such times stay finite.
+MAX_TIME = MAX_NUMBER
+#: Largest relative noise on execution times (see :attr:`JobSource.noise_sigma`).
+MAX_NOISE_SIGMA = 10.0
+
+
+def _check_time(value: object, name: str, what: str) -> None:
+    """Raise ``ValueError`` unless ``value`` is a number in (0, :data:`MAX_TIME`]."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not 0 < value <= MAX_TIME:
+        raise ValueError(f"{name} must be a positive number of microseconds at most "
+                         f"{MAX_TIME:g} (about 32 years; larger times overflow the clock), "
+                         f"got {value!r}; give {what} in us")
 
 
 class ArrivalProcess(Protocol):
@@ -66,13 +81,10 @@ class Poisson:
     retry_when_full: float | None = None
 
     def __post_init__(self) -> None:
-        if not self.mean_interarrival > 0 or math.isinf(self.mean_interarrival):
-            raise ValueError(f"mean_interarrival must be a positive number, "
-                             f"got {self.mean_interarrival!r}")
-        if self.retry_when_full is not None and not (
-                self.retry_when_full > 0 and math.isfinite(self.retry_when_full)):
-            raise ValueError(f"retry_when_full must be None or a positive pause (us), "
-                             f"got {self.retry_when_full!r}")
+        _check_time(self.mean_interarrival, "mean_interarrival (--interarrival)",
+                    "the mean gap between arrivals")
+        if self.retry_when_full is not None:
+            _check_time(self.retry_when_full, "retry_when_full", "a pause (us)")
 
     def first(self, rng: np.random.Generator) -> float | None:  # noqa: D102
         return 0.0
@@ -102,8 +114,7 @@ class FixedRate:
     period: float
 
     def __post_init__(self) -> None:
-        if not self.period > 0 or math.isinf(self.period):
-            raise ValueError(f"period must be a positive number, got {self.period!r}")
+        _check_time(self.period, "period (--interarrival)", "the gap between arrivals")
 
     def first(self, rng: np.random.Generator) -> float | None:  # noqa: D102
         return 0.0
@@ -140,10 +151,15 @@ class Trace:
     def __init__(self, entries: Sequence[tuple[float, str | None]], source: str = "<list>"
                  ) -> None:
         last = 0.0
-        for k, (time, _) in enumerate(entries):
-            if not (isinstance(time, (int, float)) and math.isfinite(time) and time >= last):
-                raise ConfigError(source, f"arrivals[{k}].time", f"is {time!r}",
-                                  "give finite, non-negative times in increasing order")
+        for k, (time, profile) in enumerate(entries):
+            if isinstance(time, bool) or not (isinstance(time, (int, float))
+                                              and last <= time <= MAX_TIME):
+                raise ConfigError(source, f"arrivals[{k}].time", f"is {brief(time)}",
+                                  f"give non-negative times in increasing order, at most "
+                                  f"{MAX_TIME:g} us")
+            if profile is not None and not isinstance(profile, str):
+                raise ConfigError(source, f"arrivals[{k}].profile", f"is {brief(profile)}",
+                                  "give the profile as a name (a string)")
             last = float(time)
         self.entries = [(float(t), p) for t, p in entries]
         self.source = source
@@ -156,18 +172,10 @@ class Trace:
         JSON is a list of numbers or of ``{"time": t, "profile": name}`` objects.
         """
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(str(path), "<file>", f"cannot be read ({exc.strerror})",
-                              "check the path") from None
+        text = read_text(path)
         entries: list[tuple[float, str | None]] = []
         if path.suffix.lower() == ".json":
-            try:
-                items = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise ConfigError(str(path), "<file>", f"is not valid JSON ({exc})",
-                                  "fix the syntax at the position given") from None
+            items = parse_document(text, str(path), json_format=True)
             if not isinstance(items, list):
                 raise ConfigError(str(path), "<top level>",
                                   f"expected a list, found {type(items).__name__}",
@@ -181,15 +189,22 @@ class Trace:
                 else:
                     entries.append((item, None))
         else:
-            reader = csv.DictReader(text.splitlines())
-            if not reader.fieldnames or "time" not in reader.fieldnames:
+            try:
+                reader = csv.DictReader(text.splitlines())
+                fieldnames = reader.fieldnames
+                rows = list(reader)
+            except csv.Error as exc:
+                raise ConfigError(str(path), "<file>", f"is not valid CSV ({exc})",
+                                  "write one 'time,profile' line per arrival") from None
+            if not fieldnames or "time" not in fieldnames:
                 raise ConfigError(str(path), "header", "has no 'time' column",
                                   "start the CSV with a header line 'time,profile'")
-            for k, row in enumerate(reader):
+            for k, row in enumerate(rows):
                 try:
                     time = float(row["time"])
                 except (TypeError, ValueError):
-                    raise ConfigError(str(path), f"row {k + 2}.time", f"is {row['time']!r}",
+                    raise ConfigError(str(path), f"row {k + 2}.time",
+                                      f"is {brief(row['time'])}",
                                       "give a number of microseconds") from None
                 entries.append((time, row.get("profile") or None))
         return cls(entries, source=str(path))
@@ -249,9 +264,10 @@ class JobSource:
             raise ValueError("JobSource needs at least one profile")
         weights = list(self.weights) if self.weights is not None else [1.0] * len(self.profiles)
         if len(weights) != len(self.profiles) or any(
-                not (math.isfinite(w) and w >= 0) for w in weights) or sum(weights) <= 0:
-            raise ValueError(f"weights must be one non-negative number per profile with a "
-                             f"positive sum, got {weights!r}")
+                not (math.isfinite(w) and 0 <= w <= MAX_NUMBER) for w in weights) \
+                or sum(weights) <= 0:
+            raise ValueError(f"weights must be one non-negative number per profile, at most "
+                             f"{MAX_NUMBER:g}, with a positive sum, got {weights!r}")
         total = sum(weights)
         self.probabilities = np.array([w / total for w in weights])
         self.cumulative = np.cumsum(self.probabilities)
@@ -264,8 +280,13 @@ class JobSource:
         if self.prefill < 0 or (self.max_in_system is not None
                                 and self.prefill > self.max_in_system):
             raise ValueError(f"prefill must be between 0 and max_in_system, got {self.prefill}")
-        if not (math.isfinite(self.noise_sigma) and self.noise_sigma >= 0):
-            raise ValueError(f"noise_sigma must be >= 0, got {self.noise_sigma!r}")
+        if isinstance(self.noise_sigma, bool) or not isinstance(self.noise_sigma, (int, float)) \
+                or not 0 <= self.noise_sigma <= MAX_NOISE_SIGMA:
+            raise ValueError(
+                f"noise_sigma (--noise) must be between 0 and {MAX_NOISE_SIGMA:g}, got "
+                f"{self.noise_sigma!r}: it is the relative standard deviation of execution "
+                f"times, and above {MAX_NOISE_SIGMA:g} most tasks would be clamped at 1/1000 "
+                "of their mean or last over ten times it; give e.g. 0.1 for 10 % noise")
         if isinstance(self.arrivals, Trace) and self.max_jobs is None:
             self.max_jobs = len(self.arrivals.entries)  # a trace is finite
         if isinstance(self.arrivals, Batch) and self.max_jobs is None:

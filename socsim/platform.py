@@ -17,9 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from socsim.costmodel import PECostModel, read_pe_cost_model
-from socsim.fields import Fields, read_document
+from socsim.fields import Fields, brief, read_document
 
 TIMING_MODES = ("continuous", "ds3")
+#: Most PEs a platform may have. The emulator keeps per-PE-pair tables (the
+#: transfer rates between every two PEs), so memory and set-up time grow with
+#: the square of the count: 1024 PEs build in well under a second, 4096 take
+#: seconds and over a gigabyte. The largest built-in platform has 29.
+MAX_PES = 1024
 PE_KINDS = ("cpu", "big", "little", "gpu", "dsp", "npu", "fpga", "neuro", "acc", "mem")
 
 
@@ -96,6 +101,11 @@ class Link:
     latency: float = 0.0
 
 
+def pe_names_of(cluster: str, size: int) -> list[str]:
+    """Names of the PEs of a cluster: the cluster's name for one PE, else ``NAME.k``."""
+    return [cluster] if size == 1 else [f"{cluster}.{k}" for k in range(size)]
+
+
 @dataclass
 class Platform:
     """A heterogeneous SoC: PE types, clusters of PEs and an interconnect.
@@ -136,9 +146,8 @@ class Platform:
         self.pe_names, self.pe_type, self.pe_cluster = [], [], []
         self.pes_of_type = [[] for _ in self.types]
         for c_index, cluster in enumerate(self.clusters):
-            for k in range(cluster.size):
+            for name in pe_names_of(cluster.name, cluster.size):
                 pe = len(self.pe_type)
-                name = cluster.name if cluster.size == 1 else f"{cluster.name}.{k}"
                 self.pe_names.append(name)
                 self.pe_type.append(cluster.type_index)
                 self.pe_cluster.append(c_index)
@@ -219,8 +228,9 @@ class _PlatformReader(Fields):
                                 "interconnect"}, "")
         name = self.text(self.require(doc, "name", ""), "name")
         timing = doc.get("timing", "continuous")
-        if timing not in TIMING_MODES:
-            raise self.error("timing", f"is {timing!r}", f"use one of {list(TIMING_MODES)}")
+        if not isinstance(timing, str) or timing not in TIMING_MODES:
+            raise self.error("timing", f"is {brief(timing)}",
+                             f"use one of {list(TIMING_MODES)}")
         types = self._types(self.sequence(self.require(doc, "pe_types", ""), "pe_types"))
         type_names = [t.name for t in types]
         clusters = self._clusters(self.sequence(self.require(doc, "clusters", ""), "clusters"),
@@ -233,19 +243,25 @@ class _PlatformReader(Fields):
     def _types(self, items: Sequence[Any]) -> list[PEType]:
         if not items:
             raise self.error("pe_types", "is empty", "declare at least one PE type")
+        if len(items) > MAX_PES:
+            raise self.error("pe_types", f"declares {len(items)} PE types, more than the "
+                             f"{MAX_PES} PEs a platform may have", "declare fewer PE types")
         types: list[PEType] = []
+        seen: set[str] = set()
         for i, item in enumerate(items):
             where = f"pe_types[{i}]"
             item = self.mapping(item, where)
             self.unknown_keys(item, {"name", "kind", "opps", "reference_mhz", "cost_model"},
                               where)
             name = self.text(self.require(item, "name", where), f"{where}.name")
-            if name in (t.name for t in types):
+            if name in seen:
                 raise self.error(f"{where}.name", f"duplicates PE type '{name}'",
                                  "give each PE type a unique name")
+            seen.add(name)
             kind = item.get("kind", "cpu")
-            if kind not in PE_KINDS:
-                raise self.error(f"{where}.kind", f"is {kind!r}", f"use one of {list(PE_KINDS)}")
+            if not isinstance(kind, str) or kind not in PE_KINDS:
+                raise self.error(f"{where}.kind", f"is {brief(kind)}",
+                                 f"use one of {list(PE_KINDS)}")
             opps = self._opps(self.sequence(self.require(item, "opps", where), f"{where}.opps"),
                               f"{where}.opps")
             reference = len(opps) - 1
@@ -270,13 +286,19 @@ class _PlatformReader(Fields):
             at = f"{where}[{k}]"
             item = self.mapping(item, at)
             self.unknown_keys(item, {"mhz", "mv", "active_w", "idle_w"}, at)
-            opps.append(OperatingPoint(
+            point = OperatingPoint(
                 mhz=self.number(self.require(item, "mhz", at), f"{at}.mhz",
                                 strictly_positive=True),
                 mv=self.number(item.get("mv", 0.0), f"{at}.mv"),
                 active_w=self.number(self.require(item, "active_w", at), f"{at}.active_w"),
                 idle_w=self.number(item.get("idle_w", 0.0), f"{at}.idle_w"),
-            ))
+            )
+            if point.idle_w > point.active_w:
+                raise self.error(f"{at}.idle_w", f"is {point.idle_w:g} W, above the active "
+                                 f"power of that operating point ({point.active_w:g} W): an "
+                                 "idle PE would draw more than a busy one",
+                                 "give idle_w at most active_w (are the two swapped?)")
+            opps.append(point)
         opps.sort(key=lambda p: p.mhz)
         if len({p.mhz for p in opps}) != len(opps):
             raise self.error(where, "has two operating points with the same frequency",
@@ -287,21 +309,44 @@ class _PlatformReader(Fields):
         if not items:
             raise self.error("clusters", "is empty", "declare at least one cluster of PEs")
         clusters: list[Cluster] = []
+        type_index = {name: k for k, name in enumerate(type_names)}
+        cluster_names: set[str] = set()
+        pe_owner: dict[str, str] = {}  # PE name -> cluster it belongs to
+        total = 0
         for i, item in enumerate(items):
             where = f"clusters[{i}]"
             item = self.mapping(item, where)
             self.unknown_keys(item, {"name", "type", "count"}, where)
             name = self.text(self.require(item, "name", where), f"{where}.name")
-            if name in (c.name for c in clusters):
+            if name in cluster_names:
                 raise self.error(f"{where}.name", f"duplicates cluster '{name}'",
                                  "give each cluster a unique name")
+            cluster_names.add(name)
+            if name.isdigit():
+                raise self.error(f"{where}.name", f"is '{name}', all digits: '--fail "
+                                 f"{name}@T' and fault specs read a bare number as a PE "
+                                 "index, so this PE could not be named",
+                                 f"give a name with a letter, e.g. 'pe{name}'")
             type_name = self.text(self.require(item, "type", where), f"{where}.type")
-            if type_name not in type_names:
+            if type_name not in type_index:
                 raise self.error(f"{where}.type", f"unknown PE type '{type_name}'",
                                  f"use one of {type_names} or declare it under pe_types")
-            count = self.integer(item.get("count", 1), f"{where}.count", minimum=1)
-            clusters.append(Cluster(name=name, type_index=type_names.index(type_name),
-                                    size=count))
+            count = self.integer(item.get("count", 1), f"{where}.count", minimum=1,
+                                 maximum=MAX_PES)
+            total += count
+            if total > MAX_PES:
+                raise self.error(f"{where}.count", f"brings the platform to {total} PEs, more "
+                                 f"than the {MAX_PES} socsim supports (its per-PE-pair "
+                                 "tables grow with the square of the count)",
+                                 f"use at most {MAX_PES} PEs in all")
+            for pe_name in pe_names_of(name, count):
+                if pe_name in pe_owner:
+                    raise self.error(f"{where}.name", f"gives a PE the name '{pe_name}', which "
+                                     f"cluster '{pe_owner[pe_name]}' already gives one of its "
+                                     "PEs (a cluster of N > 1 PEs names them NAME.0 .. "
+                                     "NAME.N-1)", "rename one of the two clusters")
+                pe_owner[pe_name] = name
+            clusters.append(Cluster(name=name, type_index=type_index[type_name], size=count))
         return clusters
 
     def _interconnect(self, doc: Any, clusters: list[Cluster]
@@ -318,17 +363,18 @@ class _PlatformReader(Fields):
         energy = self.number(doc.get("energy_per_unit", 0.0), f"{where}.energy_per_unit")
         n = len(clusters)
         names = [c.name for c in clusters]
-        table = [[Link(intra_bw if a == b else default_bw, latency) for b in range(n)]
-                 for a in range(n)]
+        index = {name: k for k, name in enumerate(names)}
+        inter, intra = Link(default_bw, latency), Link(intra_bw, latency)
+        table = [[intra if a == b else inter for b in range(n)] for a in range(n)]
         for k, item in enumerate(self.sequence(doc.get("links", []), f"{where}.links")):
             at = f"{where}.links[{k}]"
             item = self.mapping(item, at)
             self.unknown_keys(item, {"between", "bandwidth", "latency"}, at)
             pair = self.sequence(self.require(item, "between", at), f"{at}.between")
-            if len(pair) != 2 or any(p not in names for p in pair):
-                raise self.error(f"{at}.between", f"is {pair!r}",
+            if len(pair) != 2 or any(not isinstance(p, str) or p not in index for p in pair):
+                raise self.error(f"{at}.between", f"is {brief(pair)}",
                                  f"name two clusters from {names}")
-            a, b = names.index(pair[0]), names.index(pair[1])
+            a, b = index[pair[0]], index[pair[1]]
             link = Link(self.number(self.require(item, "bandwidth", at), f"{at}.bandwidth",
                                     strictly_positive=True),
                         self.number(item.get("latency", latency), f"{at}.latency"))

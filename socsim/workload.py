@@ -23,13 +23,19 @@ from typing import TYPE_CHECKING, Any
 from socsim import costmodel, dag_order
 from socsim.costmodel import ActivityModel, TaskOps
 from socsim.errors import ConfigError
-from socsim.fields import Fields, read_document
+from socsim.fields import MAX_NUMBER, Fields, brief, read_document
 from socsim.platform import Platform
 
 if TYPE_CHECKING:
     import networkx as nx
 
 INELIGIBLE = math.inf
+#: Longest task or transfer time accepted when a profile is bound (us).
+MAX_TIME = MAX_NUMBER
+#: Most tasks one job profile may have (the largest built-in has a few hundred).
+MAX_TASKS = 100_000
+#: Most edges one job profile may have.
+MAX_EDGES = 1_000_000
 
 
 @dataclass
@@ -184,12 +190,14 @@ class BoundProfile:
                 row, dram = self._tabulated_row(index), zeros
             else:
                 row, dram = self._derived_row(index, ops, self.activity)
+            self._check_bounded(index, row)
             pes = [pe for pe in range(platform.num_pes) if row[platform.pe_type[pe]] < INELIGIBLE]
             if not pes:
                 raise self._no_pe_error(index, ops)
             self.cost.append(row)
             self.dram_energy.append(dram)
             self.eligible_pes.append(pes)
+        self._check_transfers()
         self.succs = profile.succs
         self.preds = profile.preds
         self.num_preds = [len(p) for p in profile.preds]
@@ -265,6 +273,36 @@ class BoundProfile:
             dram.append(costmodel.dram_energy(ops, pe_type.cost_model, level))
         return row, dram
 
+    def _check_bounded(self, index: int, row: list[float]) -> None:
+        """A derived cost above :data:`MAX_TIME` is an error (it would overflow the clock)."""
+        for type_index, time in enumerate(row):
+            if MAX_TIME < time < INELIGIBLE:
+                type_name = self.platform.types[type_index].name
+                raise ConfigError(
+                    self.profile.source, f"tasks[{index}].ops",
+                    f"task '{self.profile.task_names[index]}' would take {time:g} us on "
+                    f"{type_name} of platform '{self.platform.name}', more than the "
+                    f"{MAX_TIME:g} us (about 32 years) socsim's clock allows",
+                    "check the task's op counts and the PE type's rates (units: giga "
+                    "per second) in its cost_model")
+
+    def _check_transfers(self) -> None:
+        """An edge whose transfer on the slowest link exceeds :data:`MAX_TIME` is an error."""
+        edges = self.profile.edges
+        if not edges or self.platform.num_pes < 2:
+            return
+        volume, k = max((v, k) for k, (_, _, v) in enumerate(edges))
+        links = self.platform.links
+        slowest = min(link.bandwidth for a, row in enumerate(links) for b, link in
+                      enumerate(row) if a != b or self.platform.clusters[a].size > 1)
+        if volume / slowest > MAX_TIME:
+            raise ConfigError(
+                self.profile.source, f"edges[{k}].volume",
+                f"is {volume:g}: moving it over the slowest link of platform "
+                f"'{self.platform.name}' (bandwidth {slowest:g}) would take "
+                f"{volume / slowest:g} us, more than the {MAX_TIME:g} us socsim's clock allows",
+                "check the volume's unit against the platform's bandwidths")
+
     def _no_pe_error(self, index: int, ops: TaskOps | None) -> ConfigError:
         profile, platform = self.profile, self.platform
         type_names = platform.type_names
@@ -311,6 +349,7 @@ class BoundProfile:
             if ops is not None and ops.activity_dependent:
                 variant.cost[index], variant.dram_energy[index] = \
                     self._derived_row(index, ops, activity)
+                self._check_bounded(index, variant.cost[index])
         variant._summarise()
         return variant
 
@@ -330,7 +369,12 @@ class _ProfileReader(Fields):
         tasks = self.sequence(self.require(doc, "tasks", ""), "tasks")
         if not tasks:
             raise self.error("tasks", "is empty", "list at least one task")
+        if len(tasks) > MAX_TASKS:
+            raise self.error("tasks", f"lists {len(tasks):,} tasks, more than the "
+                             f"{MAX_TASKS:,} a job profile may have",
+                             "split the job into several profiles")
         names: list[str] = []
+        index: dict[str, int] = {}
         costs: list[Mapping[str, float]] = []
         ops: list[TaskOps | None] = []
         for i, item in enumerate(tasks):
@@ -338,8 +382,8 @@ class _ProfileReader(Fields):
             item = self.mapping(item, where)
             self.unknown_keys(item, {"name", "cost", "ops"}, where)
             task_name = self.text(self.require(item, "name", where), f"{where}.name")
-            if task_name in names:
-                first = names.index(task_name)
+            if task_name in index:
+                first = index[task_name]
                 raise self.error(f"{where}.name",
                                  f"duplicates task '{task_name}' (tasks[{first}])",
                                  "give each task a unique name")
@@ -353,11 +397,12 @@ class _ProfileReader(Fields):
             else:
                 ops.append(None)
                 costs.append(self._cost(item, where, task_name, vocabulary))
+            index[task_name] = len(names)
             names.append(task_name)
         activity = (costmodel.read_activity(self, doc["activity"], "activity")
                     if "activity" in doc else None)
         self._check_activity(ops, activity)
-        edges = self._edges(self.sequence(doc.get("edges", []), "edges"), names, ops)
+        edges = self._edges(self.sequence(doc.get("edges", []), "edges"), names, index, ops)
         return JobProfile(name=name, task_names=tuple(names), costs=tuple(costs),
                           edges=tuple(edges), description=str(doc.get("description", "")),
                           source=self.source, pe_types=vocabulary,
@@ -395,9 +440,13 @@ class _ProfileReader(Fields):
                                  "add 'activity: {nominal: A}' or 'activity: {uniform: [LOW, "
                                  "HIGH]}' at the top level, or set event_fraction: 0")
 
-    def _edges(self, items: Sequence[Any], names: list[str], ops: list[TaskOps | None]
-               ) -> list[tuple[int, int, float]]:
+    def _edges(self, items: Sequence[Any], names: list[str], index: Mapping[str, int],
+               ops: list[TaskOps | None]) -> list[tuple[int, int, float]]:
         """Edges ``[src, dst, volume]``; a missing volume is the source's ``output_bytes``."""
+        if len(items) > MAX_EDGES:
+            raise self.error("edges", f"lists {len(items):,} edges, more than the "
+                             f"{MAX_EDGES:,} a job profile may have",
+                             "split the job into several profiles")
         edges: list[tuple[int, int, float]] = []
         seen: set[tuple[int, int]] = set()
         for k, item in enumerate(items):
@@ -407,13 +456,13 @@ class _ProfileReader(Fields):
                 ends = [self.require(item, "src", where), self.require(item, "dst", where)]
                 item = [*ends, item["volume"]] if "volume" in item else ends
             if not isinstance(item, list) or len(item) not in (2, 3):
-                raise self.error(where, f"is {item!r}", "write [src, dst, volume]")
+                raise self.error(where, f"is {brief(item)}", "write [src, dst, volume]")
             src, dst = item[0], item[1]
             for end, label in ((src, "src"), (dst, "dst")):
-                if end not in names:
-                    raise self.error(f"{where}.{label}", f"unknown task {end!r}",
+                if not isinstance(end, str) or end not in index:
+                    raise self.error(f"{where}.{label}", f"unknown task {brief(end)}",
                                      "name a task listed under tasks")
-            pair = (names.index(src), names.index(dst))
+            pair = (index[src], index[dst])
             producer = ops[pair[0]]
             volume = self.number(item[2], f"{where}.volume") if len(item) == 3 \
                 else (producer.output_bytes if producer is not None else 0.0)
