@@ -114,6 +114,9 @@ def observation_space(limits: Limits, action_size: int, num_types: int = 1) -> s
     })
 
 
+#: Platforms with more PEs than this rewrite their PE rows column by column (NumPy).
+_COLUMNS_FROM = 32
+
 #: The arrays of the observation (every ``Dict`` key but ``action_mask``), in space order.
 ARRAY_KEYS = ("node_features", "node_pe_time", "node_pe", "node_job", "node_mask", "edge_index",
               "edge_features", "edge_mask", "pe_features", "pe_type", "pe_mask",
@@ -506,6 +509,9 @@ class ObservationBuilder:
         if len(idle_flags) != len(alive):
             idle_flags[:] = [False] * len(alive)
             self._idle_count = 0
+        if isinstance(pes, range) and len(pes) > _COLUMNS_FROM:
+            self._write_all_pes(sim, now, inv)
+            return
         rows = []
         count = self._idle_count
         for pe in pes:
@@ -523,6 +529,27 @@ class ObservationBuilder:
             self.pe_features[pes[0], 0:5] = rows[0]
         else:
             self.pe_features[pes, 0:5] = rows
+
+    def _write_all_pes(self, sim: Simulator, now: float, inv: float) -> None:
+        """:meth:`_write_pes` for every PE of a large platform, column by column."""
+        n = len(sim.pe_alive)
+        alive = np.fromiter(sim.pe_alive, np.bool_, n)
+        busy = np.fromiter((r is not None for r in sim.pe_running), np.bool_, n)
+        queued = np.fromiter(map(len, sim.pe_queue), np.float64, n)
+        idle = alive & ~busy & (queued == 0)
+        free = np.fromiter(sim.pe_expected_end, np.float64, n)
+        np.maximum(free, now, out=free)
+        free += np.fromiter(sim.pe_backlog, np.float64, n)
+        free -= now
+        free *= inv
+        block = self.pe_features[:n]
+        block[:, 0] = alive
+        block[:, 1] = idle
+        block[:, 2] = busy
+        block[:, 3] = queued
+        block[:, 4] = free
+        self._pe_idle[:] = idle.tolist()
+        self._idle_count = int(idle.sum())
 
     def observation(self, action_mask: np.ndarray, copy: bool = True) -> dict[str, np.ndarray]:
         """The ``Dict`` observation: every array plus ``action_mask``.
