@@ -12,15 +12,17 @@ from __future__ import annotations
 import argparse
 import math
 import re
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 
 from socsim.cli import UsageError
 from socsim.dvfs import POLICIES
-from socsim.schedulers import make_scheduler, scheduler_names
+from socsim.schedulers import make_scheduler, scheduler_names, scheduler_prefixes
 from socsim.simulator import QUEUE_DISCIPLINES
 
 from .compare import BACKENDS, SUMMARY_METRICS, CompareResult, compare
@@ -71,15 +73,19 @@ def add_compare_command(sub: argparse._SubParsersAction) -> None:
         description="Run each scheduler on the same seeds of one scenario (same arrivals, "
         "job mix and noise), in parallel processes, and report mean, standard error and "
         "ratio to HEFT (heft, else heft-rt) of latency, censored latency, makespan, energy, "
-        "EDP and completed jobs. Writes runs.csv, summary.csv, compare.json, bars.png and "
-        "a Gantt chart per scheduler of the first seed. Presets: "
-        + "; ".join(f"{p.name}: {p.description}" for p in PRESETS.values()))
+        "EDP and completed jobs. Writes runs.csv, summary.csv, compare.json, bars.png (each "
+        "scheduler's ratio to that baseline, ±1 s.e. over the paired seeds) and a Gantt "
+        "chart per scheduler of the first seed (PE down intervals shaded) into --out, "
+        "overwriting those files and removing the gantt_*.png of schedulers an earlier run "
+        "compared there; nothing else in the folder is touched. Presets: "
+        + " ".join(f"{p.name}: {p.description}" for p in PRESETS.values()))
     parser.add_argument("--preset", choices=sorted(PRESETS),
                         help="start from a named protocol; other flags override it")
     parser.add_argument("--schedulers", metavar="A,B,...",
                         help="schedulers to compare (default: the preset's, else "
                         f"{','.join(DEFAULT_SCHEDULERS)}); available: "
-                        f"{', '.join(scheduler_names())}")
+                        f"{', '.join(scheduler_names())}; and by prefix: "
+                        f"{'; '.join(scheduler_prefixes().values())}")
     parser.add_argument("--seeds", type=int, help=f"number of seeds (default: the preset's, "
                         f"else {DEFAULT_SEEDS})")
     parser.add_argument("--first-seed", type=int, default=0,
@@ -170,7 +176,29 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
                                               args.gantt_tasks)
     for kind, path in written.items():
         console.print(f"  {kind}: {path}", highlight=False)
+    stale = remove_stale_gantts(args.out, written.values())
+    if stale:
+        console.print(f"  removed {len(stale)} Gantt chart(s) of an earlier run from "
+                      f"{args.out}: {', '.join(p.name for p in stale)}", highlight=False)
     return 0
+
+
+def remove_stale_gantts(out: Path, written: Iterable[Path]) -> list[Path]:
+    """Delete the ``gantt_*.png`` files in ``out`` that this run did not write.
+
+    ``socsim compare`` overwrites its tables and ``bars.png`` on every run, but
+    Gantt charts are named after schedulers, so those of schedulers an
+    earlier run compared (or all of them, with ``--no-gantt``) would stay
+    beside results they do not belong to. Nothing else is touched.
+
+    Returns:
+        The files removed, sorted.
+    """
+    keep = {Path(p).resolve() for p in written}
+    stale = sorted(p for p in out.glob("gantt_*.png") if p.resolve() not in keep)
+    for path in stale:
+        path.unlink()
+    return stale
 
 
 def _scheduler_list(args: argparse.Namespace, preset: Preset | None) -> list[str]:
@@ -244,33 +272,94 @@ def _num(value: float) -> str:
     return f"{value:,.1f}" if abs(value) >= 10 else f"{value:.3g}"
 
 
+def paired_ratio(values: Sequence[float], reference: Sequence[float]) -> tuple[float, float]:
+    """Ratio of means of paired samples (same seeds) and its standard error.
+
+    The ratio is ``mean(values) / mean(reference)`` over the pairs where both
+    are finite; its standard error is the ratio estimator's (delta method),
+    ``sd(values - ratio * reference) / sqrt(n) / |mean(reference)|``, which
+    counts the pairing: schedulers that move together on the same seeds get
+    a small error even when the seeds differ a lot.
+
+    Returns:
+        ``(ratio, sem)``; ``nan`` where undefined (no pairs, zero reference
+        mean; the error also with fewer than two pairs).
+    """
+    pairs = np.array([(x, y) for x, y in zip(values, reference, strict=True)
+                      if math.isfinite(x) and math.isfinite(y)], dtype=float).reshape(-1, 2)
+    if not len(pairs) or pairs[:, 1].mean() == 0.0:
+        return math.nan, math.nan
+    x, y = pairs[:, 0], pairs[:, 1]
+    ratio = float(x.mean() / y.mean())
+    if len(pairs) < 2:
+        return ratio, math.nan
+    sem = float((x - ratio * y).std(ddof=1) / math.sqrt(len(pairs)) / abs(y.mean()))
+    return ratio, sem
+
+
+#: Metrics where more is better (the others: less is better).
+_HIGHER_IS_BETTER = {"completed"}
+
+
 def plot_bars(result: CompareResult, path: Path) -> Path:
-    """A bar chart per summary metric (mean with standard-error whiskers), one bar per scheduler."""
+    """A panel per summary metric: each scheduler's ratio to the baseline, ±1 standard error.
+
+    Bars start at 1 (the baseline, drawn as a line), so a bar's length is the
+    difference to the baseline and close schedulers stay apart; each bar is
+    labelled with its ratio. The ratio is the table's (mean over the
+    baseline's mean, same seeds); whiskers are its standard error from the
+    paired seeds (:func:`paired_ratio`). Without a baseline in the run the
+    panels show means with standard-error whiskers instead.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # matplotlib: only to draw
     from matplotlib.figure import Figure
 
     metrics = list(SUMMARY_METRICS.items())
     columns = 3
     rows = math.ceil(len(metrics) / columns)
-    fig = Figure(figsize=(4.2 * columns, 3.2 * rows), dpi=100)
+    fig = Figure(figsize=(4.4 * columns, 3.4 * rows), dpi=100)
     FigureCanvasAgg(fig)
-    names = result.schedulers
+    names, base = result.schedulers, result.baseline
     for k, (metric, heading) in enumerate(metrics):
         ax = fig.add_subplot(rows, columns, k + 1)
-        means = [result.summary[n][metric].mean for n in names]
-        errors = [result.summary[n][metric].sem for n in names]
-        ax.bar(range(len(names)), [m if math.isfinite(m) else 0.0 for m in means],
-               yerr=[e if math.isfinite(e) else 0.0 for e in errors], capsize=3,
-               color=["tab:orange" if n == result.baseline else "tab:blue" for n in names])
+        better = "higher" if metric in _HIGHER_IS_BETTER else "lower"
+        colors = ["tab:orange" if n == base else "tab:blue" for n in names]
+        if base is None:
+            means = [result.summary[n][metric].mean for n in names]
+            errors = [result.summary[n][metric].sem for n in names]
+            ax.bar(range(len(names)), _finite(means), yerr=_finite(errors), capsize=3,
+                   color=colors)
+            ax.set_title(f"{heading} ({better} is better)", fontsize="medium")
+        else:
+            pairs = [paired_ratio(result.values(n, metric), result.values(base, metric))
+                     for n in names]
+            ratios = [1.0 if n == base else r for n, (r, _) in zip(names, pairs, strict=True)]
+            errors = [0.0 if n == base else e for n, (_, e) in zip(names, pairs, strict=True)]
+            heights = [r - 1.0 if math.isfinite(r) else 0.0 for r in ratios]
+            bars = ax.bar(range(len(names)), heights, bottom=1.0, yerr=_finite(errors),
+                          capsize=3, color=colors)
+            ax.axhline(1.0, color="tab:orange", linewidth=1.0, zorder=0.5)
+            ax.bar_label(bars, labels=[f"{r:.3f}x" if math.isfinite(r) else "-"
+                                       for r in ratios], fontsize="x-small", padding=2)
+            ax.margins(y=0.15)
+            ax.set_title(f"{heading}: ratio to {base} ({better} is better)",
+                         fontsize="medium")
         ax.set_xticks(range(len(names)), labels=names, rotation=45, ha="right",
                       fontsize="small")
-        ax.set_title(heading, fontsize="medium")
         ax.grid(axis="y", alpha=0.3)
-    fig.suptitle(result.scenario.describe(), fontsize="medium")
+    note = (f"bars: mean / {base}'s mean on the same seeds, whiskers ±1 s.e. (paired); "
+            f"{len(result.seeds)} seeds" if base else
+            f"bars: mean, whiskers ±1 s.e.; {len(result.seeds)} seeds")
+    fig.suptitle(f"{result.scenario.describe()}\n{note}", fontsize="medium")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     return path
+
+
+def _finite(values: Sequence[float]) -> list[float]:
+    """``values`` with ``nan`` and infinities drawn as 0."""
+    return [v if math.isfinite(v) else 0.0 for v in values]
 
 
 def _gantt(scenario: Scenario, scheduler: str, seed: int, out: Path, tasks: int) -> Path:
@@ -281,7 +370,7 @@ def _gantt(scenario: Scenario, scheduler: str, seed: int, out: Path, tasks: int)
     path = out / f"gantt_{_file_safe(scheduler)}.png"
     return plot_gantt(result.trace or [], result.platform, path,
                       title=f"{scheduler}, seed {seed}: {scenario.describe()}",
-                      max_tasks=max(tasks, 1))
+                      max_tasks=max(tasks, 1), down=result.pe_down)
 
 
 def _file_safe(name: str) -> str:

@@ -155,7 +155,8 @@ DEEPSOCS = Preset(
     "Poisson integer gaps (scale 25 us), pseudo steady state (3 pre-filled, at most 3 in "
     "the system, DS3Gym's retrying generator), 5000 us, no noise, DS3's executable-list "
     "queues. Reference: mean latency over completed jobs from the released DS3Gym code, "
-    "10 seeds (shared/reference/scheduling.md, section 5).",
+    "10 seeds (DeepSoCS: Sung et al., Electronics 9(6):936, 2020; DS3Gym: "
+    "github.com/EpiSci/SoCRATES; DS3: Arda et al., IEEE Trans. Computers 69(8), 2020).",
     scenario=Scenario(platform="canonical3", workload="canonical", horizon=5000.0,
                       arrival="poisson", interarrival=25.0, max_in_system=3, prefill=3,
                       retry_when_full=1.0, queue_discipline="first-ready"),

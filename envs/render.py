@@ -52,4 +52,5 @@ def render_gantt(sim: Simulator, title: str | None = None) -> np.ndarray:
                            "with render_mode='rgb_array' or keep_trace=True")
     from socsim.gantt import gantt_rgb_array  # matplotlib loads only when a chart is drawn
 
-    return gantt_rgb_array(sim.trace, sim.platform, title=title, until=max(sim.now, 1.0))
+    return gantt_rgb_array(sim.trace, sim.platform, title=title, until=max(sim.now, 1.0),
+                           down=sim.down_intervals())

@@ -263,7 +263,7 @@ def export_result(result: SimulationResult, out_dir: str | os.PathLike[str]
                                                      result.platform)
         written["gantt"] = plot_gantt(result.trace, result.platform, out / "gantt.png",
                                       title=f"{result.platform.name}: {result.scheduler}, "
-                                            f"seed {result.seed}")
+                                            f"seed {result.seed}", down=result.pe_down)
     if result.jobs is not None:
         written["jobs_csv"] = write_jobs_csv(result.jobs, out / "jobs.csv")
     return written

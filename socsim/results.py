@@ -23,6 +23,9 @@ class SimulationResult:
         trace: One record per task execution, when the run kept a trace.
         jobs: One record per job, when the run kept job records.
         end_time: Simulated time at which the run stopped (us).
+        pe_down: When PEs were down: ``(pe, failed at, recovered at)`` in us, sorted;
+            a PE still down at the end counts as down until ``end_time``.
+        extra: Further per-run figures (``failure_reasons``: failed jobs by reason).
     """
 
     platform: Platform
@@ -34,4 +37,5 @@ class SimulationResult:
     trace: list[TaskRecord] | None = None
     jobs: list[JobRecord] | None = None
     end_time: float = 0.0
+    pe_down: list[tuple[int, float, float]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)

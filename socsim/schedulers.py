@@ -94,11 +94,27 @@ def register_scheduler(name: str, factory: Callable[[], Scheduler]) -> None:
 
 
 _PREFIXES: dict[str, Callable[[str], Scheduler]] = {}
+_PREFIX_USAGE: dict[str, str] = {}
 
 
-def register_scheduler_prefix(prefix: str, factory: Callable[[str], Scheduler]) -> None:
-    """Make ``make_scheduler("PREFIX:ARG")`` call ``factory(ARG)`` (e.g. ``learned:PATH``)."""
+def register_scheduler_prefix(prefix: str, factory: Callable[[str], Scheduler],
+                              usage: str = "") -> None:
+    """Make ``make_scheduler("PREFIX:ARG")`` call ``factory(ARG)`` (e.g. ``learned:PATH``).
+
+    Args:
+        prefix: The part before the colon.
+        factory: Builds the scheduler from the part after it.
+        usage: One line for help texts, e.g. ``"learned:PATH (a run folder)"``
+            (default: ``"PREFIX:ARG"``).
+    """
     _PREFIXES[prefix] = factory
+    _PREFIX_USAGE[prefix] = usage or f"{prefix}:ARG"
+
+
+def scheduler_prefixes() -> dict[str, str]:
+    """Every registered ``PREFIX:ARG`` family and its one-line usage, by prefix (sorted)."""
+    _load_plugins()
+    return {prefix: _PREFIX_USAGE[prefix] for prefix in sorted(_PREFIXES)}
 
 
 def _load_plugins() -> None:

@@ -171,6 +171,9 @@ class Simulator:
         self.trace: list[TaskRecord] | None = [] if self.keep_trace else None
         self.job_records: list[JobRecord] | None = [] if self.keep_jobs else None
         self.failure_reasons: dict[str, int] = {}
+        # Down intervals of PEs (pe, failed at, recovered at), and when each down PE failed.
+        self.pe_down: list[tuple[int, float, float]] = []
+        self._down_since: dict[int, float] = {}
         self._events: list[tuple[float, int, int, int, int]] = []
         self._seq = count()
         self._dirty: set[int] = set()
@@ -527,6 +530,7 @@ class Simulator:
             return  # already down: the new hold only keeps it down longer
         now = self.now
         self.pe_alive[pe] = False
+        self._down_since[pe] = now
         self._down += 1
         self._pe_epoch[pe] += 1
         self._pe_wake[pe] = -1.0
@@ -579,6 +583,7 @@ class Simulator:
         if self.pe_alive[pe] or self._scheduled_holds[pe] or self._random_holds[pe]:
             return
         self.pe_alive[pe] = True
+        self.pe_down.append((pe, self._down_since.pop(pe), self.now))
         self._down -= 1
         self.pe_idle_since[pe] = self.now
         self._decision = True
@@ -772,6 +777,16 @@ class Simulator:
                 self.pe_energy[pe] += self.pe_idle_w[pe] * max(
                     0.0, end_time - self.pe_idle_since[pe])
 
+    def down_intervals(self, until: float | None = None) -> list[tuple[int, float, float]]:
+        """When PEs were down so far: ``(pe, failed at, recovered at)`` in us, sorted.
+
+        Args:
+            until: Where an interval still open ends (default: now).
+        """
+        end = self.now if until is None else until
+        return sorted(self.pe_down + [(pe, since, max(since, end))
+                                      for pe, since in self._down_since.items()])
+
     def result(self, scheduler_name: str = "") -> SimulationResult:
         """The run's results; call after :meth:`advance` returned ``False``."""
         if not self._finished:
@@ -792,4 +807,5 @@ class Simulator:
                                 seed=self.seed, metrics=metrics, pe_busy=list(self.pe_busy),
                                 pe_energy=list(self.pe_energy), trace=self.trace, jobs=jobs,
                                 end_time=self.end_time,
+                                pe_down=self.down_intervals(self.end_time),
                                 extra={"failure_reasons": dict(self.failure_reasons)})

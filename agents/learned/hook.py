@@ -27,4 +27,7 @@ def make_learned(path: str) -> Any:
 
 def register() -> None:
     """Register ``learned:`` with :func:`socsim.schedulers.make_scheduler`."""
-    register_scheduler_prefix("learned", make_learned)
+    register_scheduler_prefix(
+        "learned", make_learned,
+        "learned:PATH (a trained policy: run folder or checkpoint file) or learned:default "
+        "(the shipped agent); needs torch")

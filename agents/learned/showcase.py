@@ -11,10 +11,14 @@ arrivals and the same noise draws for a seed.
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: Seeds of the showcase (simulator seeds; training draws its seeds elsewhere).
 FIRST_SEED = 100_000
@@ -29,7 +33,10 @@ class Row:
         scheduler: Scheduler name.
         mean: Mean over seeds of the mean latency of completed jobs (us).
         se: Its standard error.
-        vs: Relative difference to each reference scheduler (``{"heft-rt": -0.14}``).
+        vs: Relative difference to each reference scheduler (``{"heft-rt": -0.14}``):
+            the mean over the reference's mean, minus 1.
+        vs_se: Standard error of each ``vs`` from the paired seeds (see
+            :func:`socsim.agents.compare_cmd.paired_ratio`); empty when unknown.
     """
 
     noise: float
@@ -37,6 +44,7 @@ class Row:
     mean: float
     se: float
     vs: dict[str, float]
+    vs_se: dict[str, float] = field(default_factory=dict)
 
 
 def agent_vs_heuristics(agent: str = "learned:default", noises: Sequence[float] = (0.0, 0.5),
@@ -55,6 +63,7 @@ def agent_vs_heuristics(agent: str = "learned:default", noises: Sequence[float] 
         scenario: The scenario (default: the ``deepsocs`` preset).
     """
     from ..compare import compare
+    from ..compare_cmd import paired_ratio
     from ..scenario import PRESETS
 
     base = scenario if scenario is not None else PRESETS["deepsocs"].scenario
@@ -65,8 +74,11 @@ def agent_vs_heuristics(agent: str = "learned:default", noises: Sequence[float] 
                          list(range(first_seed, first_seed + seeds)), workers=workers)
         latency = {name: result.summary[name]["mean_latency"] for name in schedulers}
         for name in schedulers:
+            paired = {b: paired_ratio(result.values(name, "mean_latency"),
+                                      result.values(b, "mean_latency")) for b in baselines}
             rows.append(Row(float(noise), name, latency[name].mean, latency[name].sem,
-                            {b: latency[name].mean / latency[b].mean - 1.0 for b in baselines}))
+                            {b: latency[name].mean / latency[b].mean - 1.0 for b in baselines},
+                            {b: 0.0 if b == name else paired[b][1] for b in baselines}))
     return rows
 
 
@@ -82,38 +94,78 @@ def format_table(rows: Sequence[Row], baselines: Sequence[str]) -> str:
 
 
 def write_outputs(rows: Sequence[Row], baselines: Sequence[str], out_dir: Path) -> list[Path]:
-    """``agent_vs_heft.csv``, ``.md`` and ``.png`` (bars with standard errors) in ``out_dir``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    """``agent_vs_heft.csv``, ``.md`` and ``.png`` in ``out_dir`` (see :func:`_plot`)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_path, md_path, png_path = (out_dir / f"agent_vs_heft.{ext}" for ext in ("csv", "md", "png"))
     with csv_path.open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["noise", "scheduler", "mean_latency", "se",
-                         *[f"vs_{b}" for b in baselines]])
+                         *[f"vs_{b}" for b in baselines], *[f"vs_{b}_se" for b in baselines]])
         for r in rows:
             writer.writerow([r.noise, r.scheduler, round(r.mean, 4), round(r.se, 4),
-                             *[round(r.vs[b], 5) for b in baselines]])
+                             *[round(r.vs[b], 5) for b in baselines],
+                             *[round(r.vs_se.get(b, math.nan), 5) for b in baselines]])
     md_path.write_text(format_table(rows, baselines) + "\n")
+    plot_agent_vs_heuristics(rows, baselines).savefig(png_path)
+    return [csv_path, md_path, png_path]
+
+
+def plot_agent_vs_heuristics(rows: Sequence[Row], baselines: Sequence[str]) -> Figure:
+    """Two panels: mean latency from zero, and the agent's difference to each baseline.
+
+    Left: bars of mean job latency per noise level and scheduler, y-axis from
+    0, whiskers ±1 standard error over seeds. Right: relative difference (%)
+    of every non-baseline scheduler to each baseline, whiskers ±1 standard
+    error from the paired seeds, a line at 0; below 0 is better.
+
+    Returns:
+        The figure (Agg canvas; no pyplot state is touched).
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # matplotlib: only to draw
+    from matplotlib.figure import Figure
+
     noises = sorted({r.noise for r in rows})
     names = list(dict.fromkeys(r.scheduler for r in rows))
-    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    pick = {(r.noise, r.scheduler): r for r in rows}
+    fig = Figure(figsize=(11.0, 4.0), dpi=120)
+    FigureCanvasAgg(fig)
+    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.1, 1.0]})
+    color = {name: f"C{k}" for k, name in enumerate(names)}  # one colour per scheduler
     width = 0.8 / len(names)
     for k, name in enumerate(names):
-        picked = [next(r for r in rows if r.noise == n and r.scheduler == name) for n in noises]
-        ax.bar([i + k * width for i in range(len(noises))], [r.mean for r in picked], width,
-               yerr=[r.se for r in picked], capsize=3, label=name)
-    ax.set_xticks([i + width * (len(names) - 1) / 2 for i in range(len(noises))],
-                  [f"sigma = {n:g}" for n in noises])
-    ax.set_ylabel("mean job latency (us)")
-    low = min(r.mean for r in rows)
-    ax.set_ylim(0.9 * low, 1.05 * max(r.mean for r in rows))
-    ax.legend(fontsize=8)
-    ax.set_title("learned agent vs heuristics, held-out seeds (lower is better)", fontsize=9)
+        picked = [pick[n, name] for n in noises]
+        bars = left.bar([i + k * width for i in range(len(noises))], [r.mean for r in picked],
+                        width, yerr=[r.se for r in picked], capsize=3, label=name,
+                        color=color[name])
+        left.bar_label(bars, labels=[f"{r.mean:.1f}" for r in picked], fontsize=7,
+                       padding=2)
+    left.set_xticks([i + width * (len(names) - 1) / 2 for i in range(len(noises))],
+                    [f"sigma = {n:g}" for n in noises])
+    left.set_ylim(0.0, 1.3 * max(r.mean + (r.se if math.isfinite(r.se) else 0.0)
+                                 for r in rows))
+    left.set_ylabel("mean job latency (us)")
+    left.set_title("mean latency, ±1 s.e. over seeds (lower is better)", fontsize=9)
+    left.legend(fontsize=8, loc="upper center", ncol=len(names), frameon=False)
+
+    pairs = [(name, b) for b in baselines for name in names if name not in baselines]
+    width = 0.8 / max(len(pairs), 1)
+    for k, (name, b) in enumerate(pairs):
+        picked = [pick[n, name] for n in noises]
+        values = [100.0 * r.vs[b] for r in picked]
+        errors = [100.0 * r.vs_se.get(b, float("nan")) for r in picked]
+        bars = right.bar([i + k * width for i in range(len(noises))], values, width,
+                         yerr=[e if math.isfinite(e) else 0.0 for e in errors], capsize=3,
+                         label=f"{name} vs {b}", color=color[b], edgecolor=color[name],
+                         linewidth=1.5)
+        right.bar_label(bars, labels=[f"{v:+.1f} %" for v in values], fontsize=7, padding=2)
+    right.axhline(0.0, color="black", linewidth=0.8)
+    right.set_xticks([i + width * (len(pairs) - 1) / 2 for i in range(len(noises))],
+                     [f"sigma = {n:g}" for n in noises])
+    right.margins(y=0.2)
+    right.set_ylabel("difference in mean latency (%)")
+    right.set_title("difference to each heuristic, ±1 s.e. (paired seeds; below 0 is better)",
+                    fontsize=9)
+    right.legend(fontsize=8, loc="best")
+    fig.suptitle("learned agent vs heuristics, held-out seeds", fontsize=10)
     fig.tight_layout()
-    fig.savefig(png_path, dpi=120)
-    plt.close(fig)
-    return [csv_path, md_path, png_path]
+    return fig
