@@ -29,19 +29,52 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._=+-]+")
 #: Longest evaluation file stem before it is cut and given a digest.
 MAX_STEM = 120
 ENV_KWARGS_EXAMPLE = "--env-kwargs '{\"noise\": 0.5}'"
+#: Default learning rate per algorithm (the trainers' config defaults; a test checks them).
+DEFAULT_LR = {"bc": 2e-3, "reinforce": 3e-4, "ppo": 3e-4}
+
+TRAIN_DESCRIPTION = """Train a learned scheduler (a graph-network policy) in a socsim environment.
+The run folder (--out) gets config.json and args.json at once, log.jsonl and checkpoints
+as training goes (a run folder with a checkpoint resumes), and policy.pt, which
+'learned:RUN' in 'socsim compare' and 'socsim evaluate RUN' use.
+
+examples:
+  socsim train --env socsim/DeepSoCS-v0 --algo bc --out runs/bc --episodes 16 --epochs 30
+  socsim train --algo reinforce --init runs/bc --out runs/rf --iterations 60
+  socsim train --algo reinforce --out runs/rf --backend ray --workers 8   # rollouts on Ray
+  socsim train --algo ppo --out runs/ppo --steps 20000
+  socsim evaluate runs/rf --env socsim/DeepSoCS-v0 --seeds 20
+  socsim evaluate          # the shipped agent vs HEFT_RT and ETF: table + plot
+
+Flags marked bc:, reinforce: or ppo: apply to that algorithm only."""
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the description's line breaks and appends each flag's default to its help.
+
+    Flags whose default is ``None``, ``False`` or already named in the help
+    text are left as they are.
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if (action.required or action.default is None or action.default is False
+                or action.default == argparse.SUPPRESS or "default" in text):
+            return text
+        return f"{text} (default: %(default)s)"
 
 
 def add_learned_commands(sub: argparse._SubParsersAction) -> None:
     """Add ``train`` and ``evaluate`` to the ``socsim`` subcommands."""
     train = sub.add_parser("train", help="train a learned scheduler in an environment",
-                           description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+                           description=TRAIN_DESCRIPTION, formatter_class=HelpFormatter)
     train.add_argument("--env", default="socsim/DeepSoCS-v0", help="environment id")
     train.add_argument("--env-kwargs", default="{}", metavar="JSON",
                        help='environment keywords as a JSON object, e.g. \'{"noise": 0.5}\'')
     train.add_argument("--algo", choices=ALGOS, default="bc", help="training algorithm")
     train.add_argument("--out", required=True, type=Path,
                        help="run folder (resumed if it holds a checkpoint)")
-    train.add_argument("--noises", default="", help="noise levels to cycle over, e.g. 0,0.5")
+    train.add_argument("--noises", default="", help="noise levels to cycle over, e.g. 0,0.5 "
+                       "(default: the environment's)")
     train.add_argument("--seed", type=int, default=0, help="seed of everything")
     train.add_argument("--teacher", default="etf", help="bc: scheduler to imitate")
     train.add_argument("--episodes", type=int, default=16, help="bc: teacher episodes")
@@ -63,14 +96,26 @@ def add_learned_commands(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--rollouts", type=int, default=4,
                        help="reinforce: episodes per iteration sharing one seed")
     train.add_argument("--init", default=None,
-                       help="reinforce, ppo: run folder to start from (e.g. a BC run)")
-    train.add_argument("--lr", type=float, default=None, help="learning rate")
+                       help="reinforce, ppo: run folder to start from (e.g. a BC run; "
+                       "default: a fresh policy)")
+    train.add_argument("--lr", type=float, default=None,
+                       help="learning rate (default: " + ", ".join(
+                           f"{algo} {lr:g}" for algo, lr in DEFAULT_LR.items()) + ")")
     train.add_argument("--finish-prior", type=float, default=0.0,
                        help="bc, reinforce (fresh policy, assign mode): initial scale of the "
                        "earliest-finish prior on pair scores, e.g. 200 (0: none)")
     train.add_argument("--entropy", type=float, default=None,
                        help="reinforce: initial entropy weight (default 0.01)")
     train.add_argument("--steps", type=int, default=20_000, help="ppo: environment steps")
+    train.add_argument("--eval-freq", type=int, default=0, metavar="STEPS",
+                       help="ppo: every STEPS steps, evaluate the greedy policy on held-out "
+                       "seeds against HEFT_RT and keep the best as best_policy.pt "
+                       "(default: 0, never)")
+    train.add_argument("--eval-episodes", type=int, default=5, metavar="N",
+                       help="ppo: episodes per evaluation")
+    train.add_argument("--save-freq", type=int, default=0, metavar="STEPS",
+                       help="ppo: every STEPS steps, write the resumable checkpoint and "
+                       "policy.pt (default: 0, only at the end)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(handler=_train)
 
@@ -229,9 +274,16 @@ def _train(args: argparse.Namespace, console: Any = None) -> int:
     elif args.algo == "ppo":
         from .train_ppo import PPOConfig, train_ppo
 
+        for flag, value, low in (("--eval-freq", args.eval_freq, 0),
+                                 ("--save-freq", args.save_freq, 0),
+                                 ("--eval-episodes", args.eval_episodes, 1)):
+            if value < low:
+                raise UsageError(f"{flag} must be >= {low}, got {value}")
         train_ppo(PPOConfig(env_id=args.env, env_kwargs=args.env_kwargs, steps=args.steps,
                             init=args.init, seed=args.seed,
-                            **({"lr": args.lr} if args.lr else {})), args.out, saved)
+                            **({"lr": args.lr} if args.lr else {})), args.out, saved,
+                  show_progress=not args.quiet, eval_freq=args.eval_freq,
+                  eval_episodes=args.eval_episodes, save_freq=args.save_freq)
     else:
         from .train_reinforce import ReinforceConfig, train_reinforce
 

@@ -10,19 +10,31 @@ so that ``socsim evaluate`` and ``learned:PATH`` use it like any other run.
 
 The plain-torch REINFORCE trainer (input-dependent baseline, differential
 reward) stays the reference; this is the compatibility and ablation path.
+
+Feedback while it trains (as rl-baselines3-zoo gives): a progress bar with
+the latest episodes' return and latency; ``log.jsonl`` (one line per
+rollout: ``rollout/return``, ``rollout/mean_latency``, ``rollout/episodes``;
+one per evaluation: ``eval/mean_latency``, ``eval/heft_rt_latency``,
+``eval/best_mean_latency``); every ``eval_freq`` steps a greedy evaluation on
+held-out seeds against HEFT_RT on the same seeds, the best policy so far kept
+as ``best_policy.pt`` (``best.json`` says when and how good); every
+``save_freq`` steps the resumable state (``ppo_state.pt``) and ``policy.pt``.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 import torch
 from torch import nn
 
-from .common import prepare_run
+from .common import Logger, prepare_run, progress_bar
 from .policy import PolicyConfig, SchedulingPolicy, build_policy
 from .rollout import make_env
 
@@ -115,10 +127,132 @@ def _policy_class() -> type:
 PPO_STATE = "ppo_state.pt"
 #: SB3's own model file, written for SB3 users; socsim never loads it (see :func:`train_ppo`).
 SB3_MODEL = "ppo_model.zip"
+#: The best policy of the periodic evaluations, and when it was found.
+BEST_POLICY, BEST_INFO = "best_policy.pt", "best.json"
+#: First reset seed of the periodic evaluations (as ``socsim evaluate``: clear of training).
+EVAL_FIRST_SEED = 100_000
 
 
-def train_ppo(config: PPOConfig, run_dir: str | Path, args: dict[str, Any] | None = None
-              ) -> SchedulingPolicy:
+class Evaluator:
+    """Greedy episodes of the policy on fixed held-out seeds, against HEFT_RT on the same seeds.
+
+    Args:
+        config: The run's configuration (environment and observation).
+        episodes: Evaluation episodes (seeds ``EVAL_FIRST_SEED`` upwards).
+    """
+
+    def __init__(self, config: PPOConfig, episodes: int) -> None:
+        from socsim.envs import run_heuristic
+
+        kwargs = {"baseline": None, **config.env_kwargs}
+        self.seeds = list(range(EVAL_FIRST_SEED, EVAL_FIRST_SEED + max(episodes, 1)))
+        self.env = make_env(config.env_id, kwargs, config.finish_features)
+        heuristic_env = make_env(config.env_id, {**kwargs, "action_mode": "assign"})
+        self.heft_rt = float(np.mean([run_heuristic(heuristic_env, "heft-rt", seed=s)
+                                      ["metrics"]["mean_latency"] for s in self.seeds]))
+        heuristic_env.close()
+
+    def mean_latency(self, policy: SchedulingPolicy) -> float:
+        """The policy's mean latency over the evaluation seeds (greedy actions)."""
+        from .rollout import evaluate_policy
+
+        with torch.no_grad():
+            results = evaluate_policy(self.env, policy, self.seeds)
+        return float(np.mean([r["mean_latency"] for r in results]))
+
+
+def _feedback_class() -> type:
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class Feedback(BaseCallback):
+        """Progress bar, ``log.jsonl``, periodic evaluation (best kept) and checkpoints."""
+
+        def __init__(self, run_dir: Path, bar: Any, task: Any, log: Logger,
+                     evaluator: Evaluator | None, eval_freq: int, save_freq: int,
+                     save: Callable[[], None]) -> None:
+            super().__init__()
+            self.run_dir, self.bar, self.task, self.log = run_dir, bar, task, log
+            self.evaluator, self.eval_freq, self.save_freq = evaluator, eval_freq, save_freq
+            self.save = save
+            self.returns: list[float] = []
+            self.latencies: list[float] = []
+            self.status = "no episode finished yet"
+            best = _read_best(run_dir)
+            self.best = best.get("mean_latency", float("inf"))
+            self.last_eval = self.last_save = 0
+
+        def _on_training_start(self) -> None:
+            self.last_eval = self.last_save = self.num_timesteps
+
+        def _on_step(self) -> bool:
+            for info, done in zip(self.locals["infos"], self.locals["dones"], strict=True):
+                if done and "metrics" in info:
+                    self.returns.append(float(info.get("episode_return", np.nan)))
+                    self.latencies.append(float(info["metrics"].get("mean_latency", np.nan)))
+            steps = self.num_timesteps
+            if self.evaluator is not None and steps - self.last_eval >= self.eval_freq:
+                self.last_eval = steps
+                self._evaluate(steps)
+            if self.save_freq and steps - self.last_save >= self.save_freq:
+                self.last_save = steps
+                self.save()
+            self.bar.update(self.task, completed=steps, status=self.status)
+            return True
+
+        def _on_rollout_end(self) -> None:
+            if not self.returns:
+                return
+            ret, lat = float(np.mean(self.returns)), float(np.nanmean(self.latencies))
+            self.log.log(self.num_timesteps, {"rollout/return": ret,
+                                              "rollout/mean_latency": lat,
+                                              "rollout/episodes": len(self.returns)})
+            self.status = f"return {ret:.1f} latency {lat:.1f} us"
+            self.returns, self.latencies = [], []
+
+        def _evaluate(self, steps: int) -> None:
+            from .checkpoint import save_policy
+
+            assert self.evaluator is not None
+            policy = self.model.policy.features_extractor.policy
+            latency = self.evaluator.mean_latency(policy)
+            if latency < self.best:
+                self.best = latency
+                save_policy(policy, self.run_dir / BEST_POLICY)
+                write_best(self.run_dir, {"step": steps, "mean_latency": latency,
+                                          "heft_rt_latency": self.evaluator.heft_rt,
+                                          "seeds": self.evaluator.seeds})
+            self.log.log(steps, {"eval/mean_latency": latency,
+                                 "eval/heft_rt_latency": self.evaluator.heft_rt,
+                                 "eval/best_mean_latency": self.best})
+            self.bar.console.print(
+                f"step {steps}: eval latency {latency:.1f} us over "
+                f"{len(self.evaluator.seeds)} seeds (HEFT_RT {self.evaluator.heft_rt:.1f}, "
+                f"{latency / self.evaluator.heft_rt - 1:+.1%}); best {self.best:.1f}",
+                highlight=False)
+
+    return Feedback
+
+
+def _read_best(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / BEST_INFO
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) and isinstance(data.get("mean_latency"),
+                                                         int | float) else {}
+
+
+def write_best(run_dir: Path, data: dict[str, Any]) -> None:
+    """Write ``best.json`` atomically."""
+    tmp = run_dir / (BEST_INFO + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    tmp.replace(run_dir / BEST_INFO)
+
+
+def train_ppo(config: PPOConfig, run_dir: str | Path, args: dict[str, Any] | None = None,
+              show_progress: bool = True, eval_freq: int = 0, eval_episodes: int = 5,
+              save_freq: int = 0) -> SchedulingPolicy:
     """Train (or resume) MaskablePPO; returns the graph policy inside it.
 
     A run resumes from ``ppo_state.pt``: the SB3 policy's weights, its
@@ -127,9 +261,24 @@ def train_ppo(config: PPOConfig, run_dir: str | Path, args: dict[str, Any] | Non
     read: ``MaskablePPO.load`` unpickles parts of it (spaces, schedules), so a
     crafted zip could run code.
 
+    Args:
+        config: Hyper-parameters (saved as the run's ``config.json``).
+        run_dir: The run folder.
+        args: Command-line arguments, saved as ``args.json``.
+        show_progress: Show a progress bar.
+        eval_freq: Evaluate every this many environment steps and keep the best
+            policy (0: never); see the module docstring.
+        eval_episodes: Episodes (held-out seeds) per evaluation.
+        save_freq: Write the resumable state and ``policy.pt`` every this many
+            steps (0: only at the end).
+
     Raises:
         CheckpointError: The run folder's PPO state is not one this trainer wrote.
+        ValueError: A negative ``eval_freq`` or ``save_freq``, or ``eval_episodes`` < 1.
     """
+    if eval_freq < 0 or save_freq < 0 or eval_episodes < 1:
+        raise ValueError(f"eval_freq and save_freq must be >= 0 and eval_episodes >= 1, got "
+                         f"{eval_freq}, {save_freq}, {eval_episodes}")
     from sb3_contrib import MaskablePPO
 
     from .checkpoint import (
@@ -172,18 +321,32 @@ def train_ppo(config: PPOConfig, run_dir: str | Path, args: dict[str, Any] | Non
         load_weights(model.policy, state.get("policy"), state_path)
         load_optimizer(model.policy.optimizer, state.get("optimizer"), state_path)
         model.num_timesteps = steps
+    def save() -> None:
+        tmp = state_path.with_suffix(".tmp")
+        torch.save({"policy": model.policy.state_dict(),
+                    "optimizer": model.policy.optimizer.state_dict(),
+                    "num_timesteps": int(model.num_timesteps)}, tmp)
+        tmp.replace(state_path)  # atomic, as the other trainers' checkpoints
+        save_policy(model.policy.features_extractor.policy, run_dir / "policy.pt")
+
     left = max(config.steps - model.num_timesteps, 0)
-    if left:
-        model.learn(left, reset_num_timesteps=False)
-    tmp = state_path.with_suffix(".tmp")
-    torch.save({"policy": model.policy.state_dict(),
-                "optimizer": model.policy.optimizer.state_dict(),
-                "num_timesteps": int(model.num_timesteps)}, tmp)
-    tmp.replace(state_path)  # atomic, as the other trainers' checkpoints
+    log = Logger(run_dir)
+    try:
+        evaluator = Evaluator(config, eval_episodes) if eval_freq and left else None
+        with progress_bar(disable=not show_progress) as bar:
+            if show_progress:
+                bar.console.print(f"{log.note}; scalars in {log.path}", highlight=False)
+            task = bar.add_task("ppo", total=config.steps, completed=model.num_timesteps,
+                                status="")
+            if left:
+                feedback = _feedback_class()(run_dir, bar, task, log, evaluator, eval_freq,
+                                             save_freq, save)
+                model.learn(left, reset_num_timesteps=False, callback=feedback)
+    finally:
+        log.close()
+    save()
     model.save(run_dir / SB3_MODEL)
-    policy = model.policy.features_extractor.policy
-    save_policy(policy, run_dir / "policy.pt")
-    return policy
+    return model.policy.features_extractor.policy
 
 
 def _has_tensorboard() -> bool:
