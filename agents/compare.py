@@ -2,7 +2,12 @@
 
 :func:`compare` runs every (scheduler, seed) pair of a :class:`Scenario` and
 summarises each metric per scheduler (mean, standard error, ratio to the
-HEFT baseline of the run). Every scheduler sees the same seeds, hence the
+HEFT baseline of the run), and ranks the schedulers by the censored mean
+latency (:data:`RANK_METRIC`: unfinished jobs counted at their age at the
+end, so that leaving jobs unfinished does not pay). With ``bound=True``
+every run also gets the lower bounds of
+:mod:`socsim.agents.stream_bounds` (and, with ``clairvoyant_s``, the
+clairvoyant CP-SAT schedule of its jobs). Every scheduler sees the same seeds, hence the
 same arrivals, job mix and noise draws (the simulator derives each from the
 seed on its own stream), so differences come from the schedulers alone.
 
@@ -40,7 +45,20 @@ SUMMARY_METRICS: dict[str, str] = {
     "energy_uj": "energy (uJ)",
     "edp": "EDP (J s)",
     "completed": "completed jobs",
+    "in_system": "jobs in system at the end",
 }
+
+#: Summarised too when the runs carry bounds (``bound=True``), with their headings.
+BOUND_METRICS: dict[str, str] = {
+    "lower_bound": "lower bound on censored latency (us)",
+    "bound_gap": "censored latency / lower bound - 1",
+    "clairvoyant": "clairvoyant CP-SAT censored latency (us)",
+    "clairvoyant_gap": "censored latency / clairvoyant - 1",
+    "clairvoyant_optimal": "fraction of runs where CP-SAT proved its schedule optimal",
+}
+
+#: The metric schedulers are ranked by (less is better): the censored mean latency.
+RANK_METRIC = "censored_mean_latency"
 
 #: Baselines for the "ratio to HEFT" columns, in order of preference.
 BASELINES = ("heft", "heft-rt")
@@ -61,14 +79,23 @@ class RunSpec:
     scenario: Scenario
     scheduler: str
     seed: int
+    bound: bool = False
+    clairvoyant_s: float = 0.0
 
 
 def run_one(spec: RunSpec) -> dict[str, Any]:
     """Simulate one (scheduler, seed) pair; a module-level function so it pickles.
 
     Returns:
-        ``{"scheduler", "seed", **metrics}`` with every metric of the run.
+        ``{"scheduler", "seed", **metrics}`` with every metric of the run, and
+        with ``spec.bound`` the run's bounds
+        (:func:`socsim.agents.stream_bounds.bound_row`).
     """
+    if spec.bound:
+        from .stream_bounds import bound_row  # OR-Tools loads only for the CP-SAT part
+
+        row = bound_row(spec.scenario.simulator(spec.seed), spec.scheduler, spec.clairvoyant_s)
+        return {"scheduler": spec.scheduler, "seed": spec.seed, **row}
     result = spec.scenario.simulator(spec.seed).run(make_scheduler(spec.scheduler))
     return {"scheduler": spec.scheduler, "seed": spec.seed, **result.metrics}
 
@@ -114,6 +141,18 @@ class CompareResult:
     def values(self, scheduler: str, metric: str) -> list[float]:
         """The per-seed values of ``metric`` for ``scheduler``, in seed order."""
         return [row[metric] for row in self.rows if row["scheduler"] == scheduler]
+
+    def ranking(self, metric: str = RANK_METRIC) -> list[str]:
+        """Scheduler names from best to worst by mean ``metric`` (less is better).
+
+        The default is the censored mean latency; schedulers without a value
+        come last, ties keep the order asked.
+        """
+        def key(name: str) -> float:
+            value = self.summary[name][metric].mean
+            return value if math.isfinite(value) else math.inf
+
+        return sorted(self.schedulers, key=key)
 
     def to_json(self) -> dict[str, Any]:
         """Everything as plain JSON data (``nan`` as ``null``)."""
@@ -183,7 +222,8 @@ BACKENDS = ("local", "ray")
 
 def compare(scenario: Scenario, schedulers: Sequence[str], seeds: Sequence[int],
             workers: int | None = None, executor: Executor | None = None,
-            backend: str = "local", address: str | None = None) -> CompareResult:
+            backend: str = "local", address: str | None = None, bound: bool = False,
+            clairvoyant_s: float = 0.0) -> CompareResult:
     """Run every scheduler on every seed of ``scenario`` and summarise.
 
     Args:
@@ -196,6 +236,9 @@ def compare(scenario: Scenario, schedulers: Sequence[str], seeds: Sequence[int],
         executor: Any object with an ordered ``map``, used instead of the pool.
         backend: ``local`` or ``ray`` (needs ``pip install socsim[ray]``).
         address: Ray cluster to use (see :func:`socsim.agents.distributed.ray_session`).
+        bound: Also compute each run's lower bounds (:data:`BOUND_METRICS`).
+        clairvoyant_s: With ``bound``: CP-SAT seconds per run for the
+            clairvoyant schedule (0: none; meant for short episodes).
 
     Returns:
         Rows ordered by scheduler then seed, and the summaries.
@@ -204,7 +247,8 @@ def compare(scenario: Scenario, schedulers: Sequence[str], seeds: Sequence[int],
         ValueError: An unknown scheduler or backend, a repeated name, or no seeds.
     """
     schedulers, seeds = check_grid(schedulers, seeds)
-    specs = [RunSpec(scenario, name, seed) for name in schedulers for seed in seeds]
+    specs = [RunSpec(scenario, name, seed, bound or clairvoyant_s > 0, clairvoyant_s)
+             for name in schedulers for seed in seeds]
     rows = map_runs(specs, workers, executor, backend, address)
     return assemble(scenario, schedulers, seeds, rows)
 
@@ -261,8 +305,9 @@ def map_runs(specs: list[RunSpec], workers: int | None = None,
 
 
 def _summaries(result: CompareResult) -> dict[str, dict[str, Summary]]:
+    extra = [m for m in BOUND_METRICS if result.rows and all(m in r for r in result.rows)]
     table = {name: {metric: summarise(result.values(name, metric))
-                    for metric in SUMMARY_METRICS} for name in result.schedulers}
+                    for metric in [*SUMMARY_METRICS, *extra]} for name in result.schedulers}
     if result.baseline is None:
         return table
     base = table[result.baseline]

@@ -25,7 +25,7 @@ from socsim.dvfs import POLICIES
 from socsim.schedulers import make_scheduler, scheduler_names, scheduler_prefixes
 from socsim.simulator import QUEUE_DISCIPLINES
 
-from .compare import BACKENDS, SUMMARY_METRICS, CompareResult, compare
+from .compare import BACKENDS, BOUND_METRICS, SUMMARY_METRICS, CompareResult, compare
 from .scenario import PRESETS, Preset, Scenario
 
 DEFAULT_SCHEDULERS = ("heft-rt", "etf", "eft", "met", "random")
@@ -101,6 +101,16 @@ def add_compare_command(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--gantt-tasks", type=int, default=GANTT_TASKS, metavar="N",
                         help=f"draw the first N task executions in each Gantt chart "
                         f"(default {GANTT_TASKS}, readable at any run length)")
+    parser.add_argument("--bound", action="store_true",
+                        help="add each run's lower bound on the censored mean latency (from "
+                        "the jobs it admitted and their realised arrivals and execution "
+                        "times: critical path and work/capacity; see "
+                        "socsim.agents.stream_bounds) and each scheduler's gap to it")
+    parser.add_argument("--clairvoyant", type=float, default=0.0, metavar="SECONDS",
+                        help="with --bound: also solve each run's jobs offline with CP-SAT "
+                        "for up to SECONDS (short episodes only, e.g. --horizon 500) and "
+                        "report its censored mean, the gap to it and how often it was "
+                        "proven optimal (default 0: off)")
     group = parser.add_argument_group("scenario (override the preset or the defaults)")
     for flag, options in _SCENARIO_FLAGS:
         group.add_argument(flag, default=argparse.SUPPRESS, **options)
@@ -159,12 +169,15 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers must be >= 1, got {args.workers}")
     check_backend_args(args)
+    if args.clairvoyant < 0 or (args.clairvoyant and not args.bound):
+        raise UsageError("--clairvoyant SECONDS needs --bound and SECONDS >= 0")
     seeds = list(range(args.first_seed, args.first_seed + count))
     scenario.simulator(seeds[0])  # bad scenario input fails here, before the pool starts
     with console.status(f"running {len(schedulers)} schedulers x {count} seeds"
                         f"{' on Ray' if args.backend == 'ray' else ''}"):
         result = compare(scenario, schedulers, seeds, workers=args.workers,
-                         backend=args.backend, address=args.address)
+                         backend=args.backend, address=args.address, bound=args.bound,
+                         clairvoyant_s=args.clairvoyant)
     # Reference numbers hold for the preset's own scenario only.
     reference = preset if preset and scenario == preset.scenario else None
     console.print(summary_table(result, reference))
@@ -218,18 +231,30 @@ def _scheduler_list(args: argparse.Namespace, preset: Preset | None) -> list[str
 
 
 def summary_table(result: CompareResult, preset: Preset | None = None) -> Table:
-    """The comparison as a rich table: mean ± s.e. and ratio to the baseline per metric."""
+    """The comparison as a rich table: mean ± s.e. and ratio to the baseline per metric.
+
+    Rows are ranked by the censored mean latency (best first; unfinished
+    jobs count at their age at the end), which the title says; with bounds,
+    the bound and gap columns follow.
+    """
     base = result.baseline
     ratio_note = f"ratio = mean / {base}'s mean" if base else "no HEFT baseline in this run"
+    bounds = [m for m in BOUND_METRICS if m in result.summary[result.schedulers[0]]]
+    bound_note = ("; bound: per run, from its own admitted jobs and arrivals; gap = censored "
+                  "/ bound - 1" if bounds else "")
     table = Table(title=f"{result.scenario.describe()}; {len(result.seeds)} seeds "
-                  f"({result.seeds[0]}..{result.seeds[-1]}); {ratio_note}")
+                  f"({result.seeds[0]}..{result.seeds[-1]}); ranked by censored latency "
+                  f"(unfinished jobs at their age at the end; 'latency' = completed jobs "
+                  f"only); {ratio_note}{bound_note}")
     table.add_column("scheduler")
     reference = preset.reference if preset else {}
     if reference:
         table.add_column(f"published\n{preset.reference_metric}", justify="right")
     for metric, heading in SUMMARY_METRICS.items():
         table.add_column(_TABLE_HEADINGS.get(metric, heading), justify="right")
-    for name in result.schedulers:
+    for metric in bounds:
+        table.add_column(_BOUND_HEADINGS[metric], justify="right")
+    for name in result.ranking():
         cells = [name]
         if reference:
             cells.append(_reference_cell(result, preset, name))
@@ -240,8 +265,23 @@ def summary_table(result: CompareResult, preset: Preset | None = None) -> Table:
             if base and name != base and math.isfinite(value.ratio):
                 cell += f"\n{value.ratio:.3f}x"
             cells.append(cell)
+        for metric in bounds:
+            value = result.summary[name][metric]
+            if metric.endswith("_gap"):
+                cells.append(f"{value.mean:+.1%} ±{_num(value.sem * 100)}%"
+                             if math.isfinite(value.mean) else "-")
+            elif metric == "clairvoyant_optimal":
+                cells.append(f"{value.mean:.0%}" if math.isfinite(value.mean) else "-")
+            else:
+                cells.append(f"{_num(value.mean)} ±{_num(value.sem)}")
         table.add_row(*cells)
     return table
+
+
+#: Headings of the bound columns (``--bound``, ``--clairvoyant``).
+_BOUND_HEADINGS = {"lower_bound": "bound us", "bound_gap": "gap to\nbound",
+                   "clairvoyant": "clairvoyant\nus", "clairvoyant_gap": "gap to\nclairvoyant",
+                   "clairvoyant_optimal": "CP-SAT\noptimal"}
 
 
 def _reference_cell(result: CompareResult, preset: Preset, name: str) -> str:
@@ -259,7 +299,7 @@ def _reference_cell(result: CompareResult, preset: Preset, name: str) -> str:
 #: Short table headings, and display scales (EDP shown in uJ s rather than J s).
 _TABLE_HEADINGS = {"mean_latency": "latency us", "censored_mean_latency": "censored us",
                    "makespan": "makespan us", "energy_uj": "energy uJ", "edp": "EDP uJ s",
-                   "completed": "completed"}
+                   "completed": "completed", "in_system": "in system\nat end"}
 _TABLE_SCALE = {"edp": 1e6}
 
 

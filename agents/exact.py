@@ -109,7 +109,14 @@ def _times(problem: Problem) -> list[float]:
 
 def _scale(problem: Problem) -> tuple[int, bool]:
     """The integer factor to multiply times by, and whether it makes them all exact."""
-    values = _times(problem)
+    return scale_for(_times(problem))
+
+
+def scale_for(values: Sequence[float]) -> tuple[int, bool]:
+    """The least factor (up to 10^6) making every value an integer, and whether one exists.
+
+    Without one: 1000 per unit of the smallest positive value, and ``False``.
+    """
     scale = 1
     for value in values:
         fraction = Fraction(value).limit_denominator(MAX_SCALE)

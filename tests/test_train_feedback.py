@@ -24,26 +24,32 @@ def test_ppo_run_logs_evaluates_keeps_the_best_and_resumes(tmp_path: Path,
              "--eval-freq", "512", "--eval-episodes", "2", "--save-freq", "512"]
     assert main([*flags, "--steps", "1024"]) == 0
     out = capsys.readouterr().out
-    assert "eval latency" in out and "HEFT_RT" in out
+    assert "eval censored latency" in out and "HEFT_RT" in out
     assert "log.jsonl" in out  # where the scalars go (TensorBoard or not)
     for name in ("config.json", "args.json", "log.jsonl", "policy.pt", "ppo_state.pt",
                  "best_policy.pt", "best.json"):
         assert (run / name).exists(), name
     lines = _lines(run / "log.jsonl")
-    evals = [line for line in lines if "eval/mean_latency" in line]
+    evals = [line for line in lines if "eval/censored_latency" in line]
     rollouts = [line for line in lines if "rollout/return" in line]
     assert [line["step"] for line in evals] == [512, 1024]
     assert rollouts and all(line["rollout/episodes"] > 0 for line in rollouts)
     best = json.loads((run / "best.json").read_text())
-    assert best["mean_latency"] == min(line["eval/mean_latency"] for line in evals)
-    assert best["mean_latency"] == evals[-1]["eval/best_mean_latency"]
+    # selected by the censored mean; the completed-jobs mean and job counts logged beside it
+    assert best["censored_latency"] == min(line["eval/censored_latency"] for line in evals)
+    assert best["censored_latency"] == evals[-1]["eval/best_censored_latency"]
+    for key in ("eval/mean_latency", "eval/completed", "eval/in_system"):
+        assert all(key in line for line in evals)
+    assert all("rollout/censored_latency" in line and "rollout/completed" in line
+               for line in rollouts)
     args = json.loads((run / "args.json").read_text())
     assert args["eval_freq"] == 512 and args["save_freq"] == 512
     # resuming for longer continues from the checkpoint and keeps the best so far
     assert main([*flags, "--steps", "2048"]) == 0
     later = _lines(run / "log.jsonl")[len(lines):]
     assert min(line["step"] for line in later) > 1024
-    assert json.loads((run / "best.json").read_text())["mean_latency"] <= best["mean_latency"]
+    assert json.loads((run / "best.json").read_text())["censored_latency"] <= \
+        best["censored_latency"]
 
 
 @pytest.mark.parametrize("flag", ["--eval-freq", "--save-freq"])

@@ -318,9 +318,9 @@ def evaluate_run(run: Path, env_id: str, env_kwargs: dict[str, Any], seeds: list
     return out
 
 
-def summarize(results: dict[str, list[dict[str, float]]], key: str = "mean_latency"
-              ) -> dict[str, tuple[float, float]]:
-    """Mean and standard error of ``key`` per scheduler."""
+def summarize(results: dict[str, list[dict[str, float]]],
+              key: str = "censored_mean_latency") -> dict[str, tuple[float, float]]:
+    """Mean and standard error of ``key`` per scheduler (default: the censored mean latency)."""
     out = {}
     for name, rows in results.items():
         values = np.array([r[key] for r in rows], dtype=float)
@@ -339,7 +339,9 @@ def _showcase(args: argparse.Namespace) -> int:
     noises = _noises(args.noises)
     print(f"learned:default vs {', '.join(baselines)} on the DeepSoCS protocol, sigma "
           f"{', '.join(f'{n:g}' for n in noises)}, {args.seeds} held-out seeds "
-          f"({args.first_seed}..{args.first_seed + args.seeds - 1}); mean job latency, us")
+          f"({args.first_seed}..{args.first_seed + args.seeds - 1}); ranked by censored mean "
+          f"latency (unfinished jobs at their age at the horizon), us; completed-only mean, "
+          f"jobs completed and left in the system beside it")
     start = time.perf_counter()
     rows = agent_vs_heuristics(noises=noises, seeds=args.seeds, first_seed=args.first_seed,
                                baselines=baselines, workers=args.workers)
@@ -367,9 +369,16 @@ def _evaluate(args: argparse.Namespace, console: Any = None) -> int:
     baselines = [b for b in args.baselines.split(",") if b]
     results = evaluate_run(args.run, env_id, env_kwargs, seeds, baselines)
     summary = summarize(results)
-    print(f"{env_id} {json.dumps(env_kwargs)}, {len(seeds)} seeds, mean latency (us) +- s.e.")
-    for name, (mean, se) in summary.items():
-        print(f"  {name:12s} {mean:8.2f} +- {se:.2f}")
+    completed_only = summarize(results, "mean_latency")
+    done, left = summarize(results, "completed"), summarize(results, "in_system")
+    print(f"{env_id} {json.dumps(env_kwargs)}, {len(seeds)} seeds, ranked by censored mean "
+          f"latency (us, unfinished jobs at their age at the horizon) +- s.e.; completed-only "
+          f"mean, jobs completed and left in the system beside it")
+    for name in sorted(summary, key=lambda n: summary[n][0]):
+        mean, se = summary[name]
+        print(f"  {name:12s} {mean:8.2f} +- {se:.2f}   completed-only "
+              f"{completed_only[name][0]:8.2f}   completed {done[name][0]:6.1f}   "
+              f"in system {left[name][0]:4.1f}")
     folder = (args.run if args.run.is_dir() else args.run.parent) / "eval"
     path = write_inside(folder, eval_file_name(env_kwargs),
                         {"env_id": env_id, "env_kwargs": env_kwargs, "seeds": seeds,

@@ -6,6 +6,11 @@ DeepSoCS protocol) at execution-noise levels 0 and 0.5, on 20 simulator
 seeds that training never used, through :func:`socsim.agents.compare.compare`
 (the same runs as ``socsim compare``): every scheduler sees the same
 arrivals and the same noise draws for a seed.
+
+Latency is the **censored** mean by default (jobs still in the system at
+the horizon count at their age then, so that a policy cannot look good by
+leaving jobs unfinished); the table also shows the mean over completed jobs
+only (DS3Gym's figure), the jobs completed and the jobs left in the system.
 """
 
 from __future__ import annotations
@@ -31,12 +36,16 @@ class Row:
     Attributes:
         noise: Relative standard deviation of execution times.
         scheduler: Scheduler name.
-        mean: Mean over seeds of the mean latency of completed jobs (us).
+        mean: Mean over seeds of the ranking metric, by default the censored
+            mean latency (us; unfinished jobs at their age at the horizon).
         se: Its standard error.
         vs: Relative difference to each reference scheduler (``{"heft-rt": -0.14}``):
             the mean over the reference's mean, minus 1.
         vs_se: Standard error of each ``vs`` from the paired seeds (see
             :func:`socsim.agents.compare_cmd.paired_ratio`); empty when unknown.
+        completed_mean: Mean latency of completed jobs only (DS3Gym's figure, us).
+        completed: Mean jobs completed per episode.
+        in_system: Mean jobs still in the system at the horizon.
     """
 
     noise: float
@@ -45,12 +54,16 @@ class Row:
     se: float
     vs: dict[str, float]
     vs_se: dict[str, float] = field(default_factory=dict)
+    completed_mean: float = math.nan
+    completed: float = math.nan
+    in_system: float = math.nan
 
 
 def agent_vs_heuristics(agent: str = "learned:default", noises: Sequence[float] = (0.0, 0.5),
                         seeds: int = 20, first_seed: int = FIRST_SEED,
                         baselines: Sequence[str] = ("heft-rt", "etf"),
-                        workers: int | None = None, scenario: Any = None) -> list[Row]:
+                        workers: int | None = None, scenario: Any = None,
+                        metric: str = "censored_mean_latency") -> list[Row]:
     """Mean latency of ``agent`` and ``baselines`` on the same seeds at each noise level.
 
     Args:
@@ -61,6 +74,8 @@ def agent_vs_heuristics(agent: str = "learned:default", noises: Sequence[float] 
         baselines: Heuristics to compare with (relative differences are to each).
         workers: Worker processes (``None``: all CPUs).
         scenario: The scenario (default: the ``deepsocs`` preset).
+        metric: What ``mean`` and ``vs`` measure (default: the censored mean
+            latency; ``"mean_latency"`` for completed jobs only).
     """
     from ..compare import compare
     from ..compare_cmd import paired_ratio
@@ -72,23 +87,29 @@ def agent_vs_heuristics(agent: str = "learned:default", noises: Sequence[float] 
     for noise in noises:
         result = compare(base.replace(noise=float(noise)), schedulers,
                          list(range(first_seed, first_seed + seeds)), workers=workers)
-        latency = {name: result.summary[name]["mean_latency"] for name in schedulers}
+        latency = {name: result.summary[name][metric] for name in schedulers}
         for name in schedulers:
-            paired = {b: paired_ratio(result.values(name, "mean_latency"),
-                                      result.values(b, "mean_latency")) for b in baselines}
+            paired = {b: paired_ratio(result.values(name, metric),
+                                      result.values(b, metric)) for b in baselines}
+            summary = result.summary[name]
             rows.append(Row(float(noise), name, latency[name].mean, latency[name].sem,
                             {b: latency[name].mean / latency[b].mean - 1.0 for b in baselines},
-                            {b: 0.0 if b == name else paired[b][1] for b in baselines}))
+                            {b: 0.0 if b == name else paired[b][1] for b in baselines},
+                            summary["mean_latency"].mean, summary["completed"].mean,
+                            summary["in_system"].mean))
     return rows
 
 
 def format_table(rows: Sequence[Row], baselines: Sequence[str]) -> str:
     """A markdown table of ``rows``."""
-    head = ["sigma", "scheduler", "mean latency (us)", "s.e."] + [f"vs {b}" for b in baselines]
+    head = (["sigma", "scheduler", "censored latency (us)", "s.e."]
+            + [f"vs {b}" for b in baselines]
+            + ["completed-only latency (us)", "completed", "in system at end"])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         cells = [f"{r.noise:g}", r.scheduler, f"{r.mean:.2f}", f"{r.se:.2f}"]
         cells += [f"{100 * r.vs[b]:+.1f} %" for b in baselines]
+        cells += [f"{r.completed_mean:.2f}", f"{r.completed:.1f}", f"{r.in_system:.1f}"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -99,12 +120,15 @@ def write_outputs(rows: Sequence[Row], baselines: Sequence[str], out_dir: Path) 
     csv_path, md_path, png_path = (out_dir / f"agent_vs_heft.{ext}" for ext in ("csv", "md", "png"))
     with csv_path.open("w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["noise", "scheduler", "mean_latency", "se",
-                         *[f"vs_{b}" for b in baselines], *[f"vs_{b}_se" for b in baselines]])
+        writer.writerow(["noise", "scheduler", "censored_mean_latency", "se",
+                         *[f"vs_{b}" for b in baselines], *[f"vs_{b}_se" for b in baselines],
+                         "mean_latency", "completed", "in_system"])
         for r in rows:
             writer.writerow([r.noise, r.scheduler, round(r.mean, 4), round(r.se, 4),
                              *[round(r.vs[b], 5) for b in baselines],
-                             *[round(r.vs_se.get(b, math.nan), 5) for b in baselines]])
+                             *[round(r.vs_se.get(b, math.nan), 5) for b in baselines],
+                             round(r.completed_mean, 4), round(r.completed, 3),
+                             round(r.in_system, 3)])
     md_path.write_text(format_table(rows, baselines) + "\n")
     plot_agent_vs_heuristics(rows, baselines).savefig(png_path)
     return [csv_path, md_path, png_path]

@@ -20,6 +20,7 @@ import torch
 from .checkpoint import load_checkpoint, restore, rng_state, save_checkpoint
 from .common import Logger, prepare_run, progress_bar
 from .encoder import obs_keys
+from .episode_stats import latency_stats
 from .policy import SchedulingPolicy, build_policy
 from .rollout import evaluate_policy, make_env, run_teacher
 
@@ -160,8 +161,7 @@ def train_bc(config: BCConfig, run_dir: str | Path, args: dict[str, Any] | None 
             scalars = {"bc/loss": float(np.mean(losses)), "bc/accuracy": float(np.mean(accs))}
             if config.eval_seeds and ((epoch + 1) % 5 == 0 or epoch + 1 == config.epochs):
                 results = evaluate_policy(env, policy, list(config.eval_seeds))
-                scalars["eval/mean_latency"] = float(np.mean([r["mean_latency"]
-                                                              for r in results]))
+                scalars |= latency_stats("eval", results)
             logger.log(epoch + 1, scalars)
             save_checkpoint(run_dir, policy, optimizer, epoch + 1, {"rng": rng_state(rng)})
             status = " ".join(f"{k.split('/')[1]}={v:.3g}" for k, v in scalars.items())

@@ -12,12 +12,16 @@ The plain-torch REINFORCE trainer (input-dependent baseline, differential
 reward) stays the reference; this is the compatibility and ablation path.
 
 Feedback while it trains (as rl-baselines3-zoo gives): a progress bar with
-the latest episodes' return and latency; ``log.jsonl`` (one line per
-rollout: ``rollout/return``, ``rollout/mean_latency``, ``rollout/episodes``;
-one per evaluation: ``eval/mean_latency``, ``eval/heft_rt_latency``,
-``eval/best_mean_latency``); every ``eval_freq`` steps a greedy evaluation on
-held-out seeds against HEFT_RT on the same seeds, the best policy so far kept
-as ``best_policy.pt`` (``best.json`` says when and how good); every
+the latest episodes' return and censored latency; ``log.jsonl`` (one line
+per rollout: ``rollout/return``, ``rollout/censored_latency``,
+``rollout/mean_latency`` (completed jobs only), ``rollout/completed``,
+``rollout/in_system``, ``rollout/episodes``; one per evaluation: the same
+``eval/`` figures, ``eval/heft_rt_censored_latency``,
+``eval/best_censored_latency``); every ``eval_freq`` steps a greedy
+evaluation on held-out seeds against HEFT_RT on the same seeds, the best
+policy so far by censored latency (unfinished jobs at their age at the
+horizon, so stalling does not pay) kept as ``best_policy.pt`` (``best.json``
+says when and how good); every
 ``save_freq`` steps the resumable state (``ppo_state.pt``) and ``policy.pt``.
 """
 
@@ -35,6 +39,7 @@ import torch
 from torch import nn
 
 from .common import Logger, prepare_run, progress_bar
+from .episode_stats import latency_stats
 from .policy import PolicyConfig, SchedulingPolicy, build_policy
 from .rollout import make_env
 
@@ -149,16 +154,23 @@ class Evaluator:
         self.env = make_env(config.env_id, kwargs, config.finish_features)
         heuristic_env = make_env(config.env_id, {**kwargs, "action_mode": "assign"})
         self.heft_rt = float(np.mean([run_heuristic(heuristic_env, "heft-rt", seed=s)
-                                      ["metrics"]["mean_latency"] for s in self.seeds]))
+                                      ["metrics"]["censored_mean_latency"]
+                                      for s in self.seeds]))
         heuristic_env.close()
 
-    def mean_latency(self, policy: SchedulingPolicy) -> float:
-        """The policy's mean latency over the evaluation seeds (greedy actions)."""
+    def evaluate(self, policy: SchedulingPolicy) -> dict[str, float]:
+        """The policy's latency figures over the evaluation seeds (greedy actions).
+
+        Returns:
+            ``eval/censored_latency`` (what the best policy is selected by),
+            ``eval/mean_latency`` (completed jobs only), ``eval/completed``
+            and ``eval/in_system``, means over the seeds.
+        """
         from .rollout import evaluate_policy
 
         with torch.no_grad():
             results = evaluate_policy(self.env, policy, self.seeds)
-        return float(np.mean([r["mean_latency"] for r in results]))
+        return latency_stats("eval", results)
 
 
 def _feedback_class() -> type:
@@ -175,10 +187,10 @@ def _feedback_class() -> type:
             self.evaluator, self.eval_freq, self.save_freq = evaluator, eval_freq, save_freq
             self.save = save
             self.returns: list[float] = []
-            self.latencies: list[float] = []
+            self.episodes: list[dict[str, float]] = []
             self.status = "no episode finished yet"
             best = _read_best(run_dir)
-            self.best = best.get("mean_latency", float("inf"))
+            self.best = best.get("censored_latency", float("inf"))
             self.last_eval = self.last_save = 0
 
         def _on_training_start(self) -> None:
@@ -188,7 +200,7 @@ def _feedback_class() -> type:
             for info, done in zip(self.locals["infos"], self.locals["dones"], strict=True):
                 if done and "metrics" in info:
                     self.returns.append(float(info.get("episode_return", np.nan)))
-                    self.latencies.append(float(info["metrics"].get("mean_latency", np.nan)))
+                    self.episodes.append(info["metrics"])
             steps = self.num_timesteps
             if self.evaluator is not None and steps - self.last_eval >= self.eval_freq:
                 self.last_eval = steps
@@ -202,30 +214,38 @@ def _feedback_class() -> type:
         def _on_rollout_end(self) -> None:
             if not self.returns:
                 return
-            ret, lat = float(np.mean(self.returns)), float(np.nanmean(self.latencies))
-            self.log.log(self.num_timesteps, {"rollout/return": ret,
-                                              "rollout/mean_latency": lat,
+            ret = float(np.mean(self.returns))
+            stats = latency_stats("rollout", self.episodes)
+            self.log.log(self.num_timesteps, {"rollout/return": ret, **stats,
                                               "rollout/episodes": len(self.returns)})
-            self.status = f"return {ret:.1f} latency {lat:.1f} us"
-            self.returns, self.latencies = [], []
+            self.status = (f"return {ret:.1f} censored latency "
+                           f"{stats['rollout/censored_latency']:.1f} us "
+                           f"({stats['rollout/completed']:.0f} done)")
+            self.returns, self.episodes = [], []
 
         def _evaluate(self, steps: int) -> None:
             from .checkpoint import save_policy
 
             assert self.evaluator is not None
             policy = self.model.policy.features_extractor.policy
-            latency = self.evaluator.mean_latency(policy)
+            stats = self.evaluator.evaluate(policy)
+            latency = stats["eval/censored_latency"]
             if latency < self.best:
                 self.best = latency
                 save_policy(policy, self.run_dir / BEST_POLICY)
-                write_best(self.run_dir, {"step": steps, "mean_latency": latency,
-                                          "heft_rt_latency": self.evaluator.heft_rt,
+                write_best(self.run_dir, {"step": steps, "censored_latency": latency,
+                                          "mean_latency": stats["eval/mean_latency"],
+                                          "completed": stats["eval/completed"],
+                                          "in_system": stats["eval/in_system"],
+                                          "heft_rt_censored_latency": self.evaluator.heft_rt,
                                           "seeds": self.evaluator.seeds})
-            self.log.log(steps, {"eval/mean_latency": latency,
-                                 "eval/heft_rt_latency": self.evaluator.heft_rt,
-                                 "eval/best_mean_latency": self.best})
+            self.log.log(steps, {**stats,
+                                 "eval/heft_rt_censored_latency": self.evaluator.heft_rt,
+                                 "eval/best_censored_latency": self.best})
             self.bar.console.print(
-                f"step {steps}: eval latency {latency:.1f} us over "
+                f"step {steps}: eval censored latency {latency:.1f} us "
+                f"({stats['eval/completed']:.1f} jobs done, {stats['eval/in_system']:.1f} "
+                f"left) over "
                 f"{len(self.evaluator.seeds)} seeds (HEFT_RT {self.evaluator.heft_rt:.1f}, "
                 f"{latency / self.evaluator.heft_rt - 1:+.1%}); best {self.best:.1f}",
                 highlight=False)
@@ -239,7 +259,7 @@ def _read_best(run_dir: Path) -> dict[str, Any]:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
-    return data if isinstance(data, dict) and isinstance(data.get("mean_latency"),
+    return data if isinstance(data, dict) and isinstance(data.get("censored_latency"),
                                                          int | float) else {}
 
 

@@ -39,6 +39,7 @@ import torch
 from .checkpoint import load_checkpoint, load_policy, restore, rng_state, save_checkpoint
 from .common import Logger, prepare_run, progress_bar
 from .encoder import obs_keys
+from .episode_stats import latency_stats
 from .policy import PolicyConfig, SchedulingPolicy, build_policy, log_prob_entropy
 from .rollout import evaluate_policy, make_env, run_policy
 from .train_bc import env_kwargs_for
@@ -338,19 +339,19 @@ class Trainer:
                     jobs = self.jobs()
                     episodes = pool.map(jobs)
                     stats = self.update(episodes)
-                    lat = float(np.mean([ep["metrics"]["mean_latency"] for ep in episodes]))
-                    stats["rollout/mean_latency"] = lat
+                    stats |= latency_stats("rollout", [ep["metrics"] for ep in episodes])
+                    lat = stats["rollout/censored_latency"]
                     stats["rollout/return"] = float(np.mean([ep["return"] for ep in episodes]))
-                    heft = [ep["baseline"]["mean_latency"] for ep in episodes
+                    heft = [ep["baseline"]["censored_mean_latency"] for ep in episodes
                             if ep["baseline"]]
                     self.iteration += 1
                     if c.eval_every and self.iteration % c.eval_every == 0:
                         results = evaluate_policy(self.eval_env, self.policy, c.eval_seeds)
-                        stats["eval/mean_latency"] = float(np.mean(
-                            [r["mean_latency"] for r in results]))
+                        stats |= latency_stats("eval", results)
                     logger.log(self.iteration, stats)
                     self.save()
-                    status = f"return {stats['rollout/return']:.1f} latency {lat:.1f} us"
+                    status = (f"return {stats['rollout/return']:.1f} censored latency "
+                              f"{lat:.1f} us ({stats['rollout/completed']:.0f} done)")
                     if heft:  # whole-episode HEFT_RT latency on the same seed
                         status += f" (HEFT_RT full run {np.mean(heft):.1f})"
                     bar.update(task, advance=1, status=status)
