@@ -8,5 +8,7 @@ called ``agents``. Heuristics here talk to the emulator through
 
 from . import ds3_rules, runtime, static  # noqa: F401  (importing registers them)
 from .learned.hook import register as _register_learned
+from .rollout import register as _register_rollout
 
 _register_learned()  # "learned:PATH" schedulers; torch is imported only when one is made
+_register_rollout()  # "rollout:BASE" lookahead schedulers

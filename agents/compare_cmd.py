@@ -214,9 +214,24 @@ def remove_stale_gantts(out: Path, written: Iterable[Path]) -> list[Path]:
     return stale
 
 
+def split_scheduler_list(text: str) -> list[str]:
+    """``a,b,...`` into names; ``key=value`` items belong to the name before them.
+
+    So ``etf,rollout:etf,k=4,samples=2,heft-rt`` is ``etf``,
+    ``rollout:etf,k=4,samples=2`` and ``heft-rt``.
+    """
+    names: list[str] = []
+    for item in (part.strip() for part in text.split(",")):
+        if names and "=" in item and ":" not in item and names[-1]:
+            names[-1] += "," + item
+        else:
+            names.append(item)
+    return names
+
+
 def _scheduler_list(args: argparse.Namespace, preset: Preset | None) -> list[str]:
     if args.schedulers is not None:
-        names = [name.strip() for name in args.schedulers.split(",")]
+        names = split_scheduler_list(args.schedulers)
         if not any(names) or "" in names:
             raise UsageError(f"--schedulers {args.schedulers!r} has an empty name; give a "
                              "comma-separated list such as 'etf,heft-rt', or leave the flag "

@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from socsim import catalog, dag_draw, dag_generator
+from socsim import catalog, dag_generator
 from socsim.ds3 import DS3Soc, read_ds3_soc
 from socsim.dvfs import POLICIES, make_policy
 from socsim.errors import ConfigError, SchedulingError
@@ -363,6 +363,8 @@ def _add_workloads_command(sub: Any) -> None:
 
 def cmd_workloads(args: argparse.Namespace, console: Console) -> int:
     """List built-in workloads and mixes."""
+    from socsim import dag_draw  # matplotlib and networkx: only for workload views
+
     table = Table(title="built-in workloads")
     for column in ("name", "tasks", "edges", "PE types"):
         table.add_column(column)
@@ -388,6 +390,8 @@ def cmd_workloads(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_workloads_show(args: argparse.Namespace, console: Console) -> int:
     """Print one workload's DAG and its latency and energy per PE type of a platform."""
+    from socsim import dag_draw  # matplotlib and networkx: only for workload views
+
     profile = catalog.get_workload(args.name)
     bound = profile.bind(dag_draw.choose_platform(profile, args.platform))
     facts = dag_draw.summary(bound)
@@ -442,6 +446,8 @@ def _operating_point_line(bound: Any) -> str:
 def _print_type_table(console: Console, title: str, tasks: Sequence[str],
                       type_names: Sequence[str], values: Sequence[Sequence[float]]) -> None:
     """A task x PE type table, split into several when the types do not fit the console."""
+    from socsim import dag_draw  # matplotlib and networkx: only for workload views
+
     cells = [[dag_draw.format_cost(v) for v in row] for row in values]
     task_width = max(len("task"), *map(len, tasks))
     widths = [max(len(name), *(len(row[k]) for row in cells)) for k, name in
@@ -460,6 +466,8 @@ def _print_type_table(console: Console, title: str, tasks: Sequence[str],
 
 def cmd_workloads_draw(args: argparse.Namespace, console: Console) -> int:
     """Save a PNG drawing of one workload's DAG."""
+    from socsim import dag_draw  # matplotlib and networkx: only for workload views
+
     profile = catalog.get_workload(args.name)
     bound = None
     try:

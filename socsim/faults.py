@@ -23,6 +23,8 @@ from typing import Literal
 
 import numpy as np
 
+from socsim.fields import MAX_NUMBER
+
 
 @dataclass(frozen=True)
 class FaultEvent:
@@ -64,10 +66,13 @@ class FaultModel:
             if event.kind not in ("fail", "recover"):
                 raise ValueError(f"fault {k}: kind must be 'fail' or 'recover', not "
                                  f"{event.kind!r}")
-            if not (math.isfinite(event.time) and event.time >= 0):
-                raise ValueError(f"fault {k}: time must be finite and >= 0, got {event.time!r}")
-        if self.mtbf is not None and not (self.mtbf > 0 and self.mttr > 0):
-            raise ValueError(f"mtbf and mttr must be positive, got {self.mtbf!r}, {self.mttr!r}")
+            if not (math.isfinite(event.time) and 0 <= event.time <= MAX_NUMBER):
+                raise ValueError(f"fault {k}: time must be in [0, {MAX_NUMBER:g}] us, got "
+                                 f"{event.time!r}")
+        if self.mtbf is not None and not (0 < self.mtbf <= MAX_NUMBER
+                                          and 0 < self.mttr <= MAX_NUMBER):
+            raise ValueError(f"mtbf and mttr must be times in (0, {MAX_NUMBER:g}] us, got "
+                             f"{self.mtbf!r}, {self.mttr!r}")
         for pe in self.pes or ():
             if not 0 <= pe < num_pes:
                 raise ValueError(f"random faults: PE {pe} does not exist (0..{num_pes - 1})")

@@ -81,6 +81,21 @@ class SchedulerView:
         return self._sim.platform
 
     @property
+    def horizon(self) -> float | None:
+        """The run's horizon (us), or ``None``."""
+        return self._sim.horizon
+
+    def fork(self, seed: int, *, horizon: float | None = None) -> Any:
+        """A what-if copy of the run to simulate ahead on (lookahead schedulers).
+
+        Always a sampled future (``Simulator.fork(seed)``): fresh arrivals and
+        noise beyond what the run has already drawn, never the run's own, so
+        a scheduler cannot see actual durations through it. The copy is
+        independent: nothing done to it reaches the run.
+        """
+        return self._sim.fork(int(seed), horizon=horizon)
+
+    @property
     def ready(self) -> Sequence[tuple[int, int]]:
         """Ready tasks not yet placed, as ``(job, task)``, in the order they became ready."""
         return list(self._sim.ready)

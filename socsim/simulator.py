@@ -28,18 +28,20 @@ latency (8 bytes) is kept unless job records or a trace are asked for.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import heapq
 import math
 from array import array
 from collections import deque
 from collections.abc import Callable
-from itertools import count
 
 import numpy as np
 
 from socsim.dvfs import DVFSPolicy, Performance
 from socsim.errors import SchedulingError
 from socsim.faults import FaultModel
+from socsim.fields import MAX_NUMBER
 from socsim.jobs import JobSource
 from socsim.metrics import compute_metrics
 from socsim.platform import Platform
@@ -95,8 +97,9 @@ class Simulator:
                                  f"'{profile.platform.name}', not to '{platform.name}'")
         if source.max_jobs is None and horizon is None:
             raise ValueError("an endless job source needs a horizon: set max_jobs or horizon")
-        if horizon is not None and not (horizon >= 0 and math.isfinite(horizon)):
-            raise ValueError(f"horizon must be a finite time >= 0, got {horizon!r}")
+        if horizon is not None and not (0 <= horizon <= MAX_NUMBER):
+            raise ValueError(f"horizon must be a time in [0, {MAX_NUMBER:g}] us (about 32 "
+                             f"years), got {horizon!r}")
         self.platform = platform
         self.source = source
         self.seed = seed
@@ -175,7 +178,7 @@ class Simulator:
         self.pe_down: list[tuple[int, float, float]] = []
         self._down_since: dict[int, float] = {}
         self._events: list[tuple[float, int, int, int, int]] = []
-        self._seq = count()
+        self._seq = 0  # event tie-breaker: insertion order among equal (time, kind)
         self._dirty: set[int] = set()
         self._decision = False
         self._arrival_pending = False
@@ -186,7 +189,8 @@ class Simulator:
         self.end_time = 0.0
 
     def _push(self, time: float, kind: int, a: int = 0, b: int = 0) -> None:
-        heapq.heappush(self._events, (time, kind, next(self._seq), a, b))
+        self._seq += 1
+        heapq.heappush(self._events, (time, kind, self._seq, a, b))
 
     def _start(self) -> None:
         self._started = True
@@ -219,6 +223,120 @@ class Simulator:
             return
         self._arrival_pending = True
         self._push(max(time, self.now), _ARRIVE)
+
+    # ------------------------------------------------------------------- fork
+    def fork(self, seed: int | None = None, *, horizon: float | None = None,
+             history: bool = False) -> Simulator:
+        """An independent copy of the run at this point, to look ahead without touching it.
+
+        Costs O(jobs in the system + PEs + pending events), not O(history):
+        jobs that have left, and (unless ``history``) the latencies, trace and
+        job records collected so far, are not copied. Running the fork never
+        changes this simulator.
+
+        What a fork may know: everything the simulator has already drawn. The
+        arrival process draws the *next* arrival time when the previous job is
+        injected (or turned away), random faults draw each failure and repair
+        time one event ahead, and noise is drawn for all tasks of a job when it
+        arrives. An exact fork (``seed=None``) therefore replays the parent's
+        future exactly, true noise included: use it for tests and
+        equivalence, never inside a scheduler. A *what-if* fork (``seed``
+        given) re-seeds every random stream, so arrivals, job mixes,
+        activities, faults and noise beyond the pending events are sampled
+        afresh; it redraws the noise of every task of the present jobs that
+        has not started and the end of every running task (not before now).
+        It still knows the time of the one pending arrival and of pending
+        fault events, nothing else of the future.
+
+        Args:
+            seed: ``None`` for an exact copy; else the seed of the what-if streams.
+            horizon: The fork's own horizon (default: this run's).
+            history: Also copy the latencies, trace and job records so far
+                (so that the fork's :meth:`result` covers the whole run).
+
+        Returns:
+            The fork, positioned at the same decision point.
+        """
+        twin = object.__new__(Simulator)
+        twin.__dict__.update(self.__dict__)
+        copies: dict[int, JobState] = {}
+
+        def own(job: JobState) -> JobState:
+            twin_job = copies.get(id(job))
+            if twin_job is None:
+                twin_job = copies[id(job)] = job.copy()
+            return twin_job
+
+        twin.jobs = {job_id: own(job) for job_id, job in self.jobs.items()}
+        twin.pe_queue = [deque((own(job), task) for job, task in queue)
+                         for queue in self.pe_queue]
+        twin.pe_running = [None if r is None else r._replace(job=own(r.job))
+                           for r in self.pe_running]
+        for name in ("pe_alive", "pe_expected_end", "pe_backlog", "pe_busy", "pe_energy",
+                     "pe_idle_since", "_pe_epoch", "_pe_wake", "_scheduled_holds",
+                     "_random_holds", "new_jobs", "_events"):
+            setattr(twin, name, list(getattr(self, name)))
+        twin._future_faults = [list(f) for f in self._future_faults]
+        twin.ready = dict(self.ready)
+        twin._dirty = set(self._dirty)
+        twin.failure_reasons = dict(self.failure_reasons)
+        twin._down_since = dict(self._down_since)
+        if history:
+            twin.latencies = array("d", self.latencies)
+            twin.trace = None if self.trace is None else list(self.trace)
+            twin.job_records = None if self.job_records is None else list(self.job_records)
+            twin.pe_down = list(self.pe_down)
+        else:
+            twin.latencies = array("d")
+            twin.trace = None if self.trace is None else []
+            twin.job_records = None if self.job_records is None else []
+            twin.pe_down = []
+        if getattr(self.source.arrivals, "reset", None) is not None:  # stateful (a trace)
+            twin.source = dataclasses.replace(self.source,
+                                              arrivals=copy.copy(self.source.arrivals))
+        if horizon is not None:
+            if not (horizon >= self.now and math.isfinite(horizon)):
+                raise ValueError(f"fork horizon must be finite and >= now ({self.now:g}), "
+                                 f"got {horizon!r}")
+            twin.horizon = horizon
+        if seed is None:
+            for name in ("_arrival_rng", "_mix_rng", "_noise_rng", "_fault_rng",
+                         "scheduler_rng", "_activity_rng"):
+                setattr(twin, name, copy.deepcopy(getattr(self, name)))
+        else:
+            twin._reseed(seed)
+        twin.view = SchedulerView(twin)
+        return twin
+
+    def _reseed(self, seed: int) -> None:
+        """Fresh random streams from ``seed``; redraw the noise of every unstarted task."""
+        streams = np.random.SeedSequence(seed).spawn(6)
+        (self._arrival_rng, self._mix_rng, self._noise_rng, self._fault_rng,
+         self.scheduler_rng, self._activity_rng) = (np.random.default_rng(s) for s in streams)
+        if not self.source.noise_sigma:
+            return
+        # A running task's actual end is in the event queue: draw it again, not before now.
+        for pe, running in enumerate(self.pe_running):
+            if running is None or running.job.noise is None:
+                continue
+            duration = self._noisy(running.expected, float(self._noise_rng.standard_normal()))
+            end = max(running.start + duration, self.now)
+            self.pe_running[pe] = running._replace(
+                energy=self.pe_active_w[pe] * (end - running.start))
+            epoch = self._pe_epoch[pe]
+            self._events = [(end, kind, seq, a, b) if kind == _FINISH and a == pe
+                            and b == epoch else (time, kind, seq, a, b)
+                            for time, kind, seq, a, b in self._events]
+            heapq.heapify(self._events)
+        started = {(r.job.id, r.task) for r in self.pe_running if r is not None}
+        for job in self.jobs.values():
+            if job.noise is None:
+                continue
+            fresh = self.source.draw_noise(job.profile.num_tasks, self._noise_rng)
+            if fresh is None:
+                continue
+            job.noise = [old if job.finish[t] >= 0 or (job.id, t) in started else new
+                         for t, (old, new) in enumerate(zip(job.noise, fresh, strict=True))]
 
     # -------------------------------------------------------------- main loop
     def run(self, scheduler: Scheduler,
@@ -635,9 +753,16 @@ class Simulator:
 
     # ------------------------------------------------------------ PE starting
     def _start_dirty(self) -> None:
+        """Start what the PEs touched since the last call can start, lowest PE index first.
+
+        The order is a function of the set's contents alone (not of its
+        history, as ``set.pop`` would be), so that a fork replays its parent.
+        """
         dirty = self._dirty
         while dirty:
-            self._try_start(dirty.pop())
+            pe = min(dirty)
+            dirty.discard(pe)
+            self._try_start(pe)
 
     def _try_start(self, pe: int) -> None:
         if self.pe_running[pe] is not None or not self.pe_alive[pe]:
@@ -669,10 +794,7 @@ class Simulator:
             job, task = queue[index]
             del queue[index]
         mu = job.profile.cost[task][self.platform.pe_type[pe]] * self.pe_slowdown[pe]
-        duration = mu
-        if job.noise is not None:
-            duration = mu * (1.0 + self.source.noise_sigma * job.noise[task])
-            duration = max(1.0, float(round(duration))) if self._ds3 else max(duration, mu * 1e-3)
+        duration = mu if job.noise is None else self._noisy(mu, job.noise[task])
         self.pe_backlog[pe] -= mu
         self.pe_expected_end[pe] = now + mu
         self.pe_energy[pe] += self.pe_idle_w[pe] * (now - self.pe_idle_since[pe])
@@ -683,6 +805,11 @@ class Simulator:
         if dram:  # weights streamed from DRAM by op-based tasks (cost model)
             job.energy += dram
             self.data_energy += dram
+
+    def _noisy(self, mu: float, draw: float) -> float:
+        """A task's actual duration from its expected one and its standard normal draw."""
+        duration = mu * (1.0 + self.source.noise_sigma * draw)
+        return max(1.0, float(round(duration))) if self._ds3 else max(duration, mu * 1e-3)
 
     def _first_startable(self, pe: int) -> tuple[int, float]:
         """First-ready discipline: the first queued task whose inputs are on ``pe`` now.

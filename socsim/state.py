@@ -48,6 +48,16 @@ class JobState:
         self.energy = 0.0
         self.failed = False
 
+    def copy(self) -> JobState:
+        """An independent copy (the profile and the noise draws are shared: never written)."""
+        twin = object.__new__(JobState)
+        twin.id, twin.profile, twin.arrival, twin.noise = (self.id, self.profile, self.arrival,
+                                                          self.noise)
+        twin.waiting, twin.task_pe, twin.finish = (self.waiting.copy(), self.task_pe.copy(),
+                                                   self.finish.copy())
+        twin.remaining, twin.energy, twin.failed = self.remaining, self.energy, self.failed
+        return twin
+
 
 class RunningTask(NamedTuple):
     """The task a PE is running.

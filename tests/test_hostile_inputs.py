@@ -185,3 +185,17 @@ def test_compare_refuses_empty_scheduler_names(value: str, capsys: pytest.Captur
     assert main(["compare", "--schedulers", value, "--seeds", "1", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "--schedulers" in err and "empty name" in err and "etf,heft-rt" in err
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--horizon", "1e308"], "horizon must be a time in [0, 1e+15] us"),
+    (["--mtbf", "1e308"], "mtbf and mttr must be times in (0, 1e+15] us"),
+    (["--mtbf", "100", "--mttr", "1e308"], "mtbf and mttr must be times"),
+    (["--fail", "0@1e308"], "fault 0: time must be in [0, 1e+15] us"),
+])
+def test_huge_times_are_refused(argv: list[str], message: str,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    from socsim.cli import main
+    assert main(["simulate", "--scheduler", "met", *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1

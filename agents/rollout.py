@@ -1,0 +1,291 @@
+"""``rollout:BASE``: a lookahead scheduler that improves on any heuristic by simulating ahead.
+
+At each decision point it places the ready tasks one at a time. For each
+placement it takes the ``k`` candidate (task, PE) pairs that finish earliest
+(the base heuristic's own first choice always among them), and for each it
+forks the run (:meth:`socsim.simulator.Simulator.fork`, a *what-if* fork that
+samples future arrivals and noise afresh), applies the candidate, lets BASE
+schedule everything else for a horizon, and scores the outcome. The
+candidate with the best mean score over ``samples`` sampled futures wins;
+every candidate sees the same sampled futures (common random numbers), so
+two candidates that are the same placement score identically. Ties go to
+the base heuristic's choice, so with ``k=1`` the scheduler is BASE.
+
+Score (lower is better), over the jobs present at the decision (later
+arrivals act on them through contention only): ``latency``, the censored
+latency sum (a finished job's latency, an unfinished one's age when the
+rollout stops); ``energy``, the energy spent until then; ``edp``, their
+product. A rollout stops when the jobs present have all finished, or at
+its horizon.
+
+Name: ``rollout:BASE[,k=K][,h=US][,samples=S][,objective=latency|energy|edp]``,
+e.g. ``rollout:etf`` or ``rollout:etf,k=4,h=300,samples=2``. Defaults:
+``k=3``, ``samples=4``, ``objective=latency``, ``h`` twice the longest
+critical path (mean costs) of the jobs present. A candidate displaces the
+base's choice only if it beats it by more than one paired standard error
+over the samples (see :meth:`RolloutScheduler._pick`).
+
+This is the classic rollout algorithm of approximate dynamic programming
+(Bertsekas, Tsitsiklis and Wu, "Rollout algorithms for combinatorial
+optimization", J. Heuristics 3, 1997): a rollout of a base policy is never
+worse than the base policy in expectation when its estimates are exact.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from socsim.errors import SchedulingError
+from socsim.placement import finish_on
+from socsim.scheduler import Scheduler, SchedulerView
+from socsim.schedulers import make_scheduler, register_scheduler_prefix
+from socsim.simulator import Simulator
+from socsim.state import JobState
+
+OBJECTIVES = ("latency", "energy", "edp")
+
+
+@dataclass(frozen=True)
+class RolloutConfig:
+    """Options of a rollout scheduler (see the module docstring).
+
+    Attributes:
+        base: Name of the base heuristic.
+        k: Candidate placements evaluated per placement.
+        horizon: Rollout length (us); ``None``: twice the longest critical path present.
+        samples: Sampled futures per candidate.
+        objective: ``latency``, ``energy`` or ``edp``.
+    """
+
+    base: str = "etf"
+    k: int = 3
+    horizon: float | None = None
+    samples: int = 4
+    objective: str = "latency"
+
+    @classmethod
+    def parse(cls, text: str) -> RolloutConfig:
+        """From ``BASE[,k=K][,h=US][,samples=S][,objective=O]``.
+
+        Raises:
+            ValueError: An unknown option or a bad value; the message names it.
+        """
+        base, *options = [part.strip() for part in text.split(",")]
+        if not base:
+            raise ValueError("rollout:BASE needs a base heuristic, e.g. rollout:etf")
+        values: dict[str, object] = {"base": base}
+        for option in options:
+            key, _, value = option.partition("=")
+            try:
+                if key == "k":
+                    values["k"] = int(value)
+                elif key == "h":
+                    values["horizon"] = float(value)
+                elif key == "samples":
+                    values["samples"] = int(value)
+                elif key == "objective":
+                    values["objective"] = value
+                else:
+                    raise KeyError(key)
+            except KeyError:
+                raise ValueError(f"rollout:{text}: unknown option {key!r}; options are k=, h=, "
+                                 "samples=, objective=") from None
+            except ValueError:
+                raise ValueError(f"rollout:{text}: {key}={value!r} is not a number") from None
+        config = cls(**values)  # type: ignore[arg-type]
+        config.check(text)
+        return config
+
+    def check(self, text: str = "") -> None:
+        """Raise ``ValueError`` for values out of range."""
+        where = f"rollout:{text or self.base}"
+        if self.k < 1 or self.samples < 1:
+            raise ValueError(f"{where}: k and samples must be >= 1")
+        if self.horizon is not None and not (self.horizon > 0 and math.isfinite(self.horizon)):
+            raise ValueError(f"{where}: h must be a finite time > 0 (us)")
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"{where}: objective must be one of {OBJECTIVES}")
+        if self.base.startswith("rollout:"):
+            raise ValueError(f"{where}: the base cannot itself be a rollout")
+        make_scheduler(self.base)  # unknown names: the registry's "did you mean"
+
+
+class RolloutScheduler:
+    """Lookahead by simulation over a base heuristic (see the module docstring).
+
+    Attributes:
+        decisions: Placements chosen so far this run.
+        seconds: CPU time spent choosing them (``seconds / decisions`` is the
+            cost per placement that ``socsim compare`` reports).
+    """
+
+    def __init__(self, config: RolloutConfig) -> None:
+        config.check()
+        self.config = config
+        self.name = "rollout:" + config.base + "".join(
+            f",{key}={value}" for key, value, default in (
+                ("k", config.k, 3), ("h", config.horizon, None),
+                ("samples", config.samples, 4), ("objective", config.objective, "latency"))
+            if value != default)
+        base = make_scheduler(config.base)
+        self.in_order_queues = bool(getattr(base, "in_order_queues", False))
+        self.decisions = 0
+        self.seconds = 0.0
+
+    def reset(self, view: SchedulerView, rng: np.random.Generator) -> None:
+        """Start a run: the base heuristic for the real run, and the stream of sample seeds."""
+        self.base = make_scheduler(self.config.base)
+        self.base.reset(view, rng)
+        self.rng = rng
+        self.decisions, self.seconds = 0, 0.0
+
+    def decide(self, view: SchedulerView) -> Iterator[tuple[int, int, int]]:
+        """Place the ready tasks one by one, each by the best of its candidates' rollouts."""
+        horizon = self._horizon(view)
+        base_plan: list[tuple[int, int, int]] = []
+        while True:
+            clock = time.process_time()
+            if not base_plan:
+                # What the base would do now, asked of a copy: deciding books plans in it.
+                base_plan = [tuple(a) for a in self._clone(view).decide(view)] \
+                    if view.ready else []
+                if not base_plan:
+                    return
+            first = base_plan[0]
+            candidates = self._candidates(view, first)
+            choice = candidates[0]
+            if len(candidates) > 1:
+                seeds = [int(s) for s in self.rng.integers(2**31 - 1, size=self.config.samples)]
+                scores = np.array([[self._score(view, c, [seed], horizon) for seed in seeds]
+                                   for c in candidates])
+                choice = candidates[self._pick(scores)]
+            self._book(view, choice)
+            # Agreeing with the base keeps the rest of its plan (so k=1 is the base
+            # exactly); a different choice makes the base plan again from the new state.
+            base_plan = base_plan[1:] if choice == first else []
+            self.decisions += 1
+            self.seconds += time.process_time() - clock
+            yield choice
+
+    # ------------------------------------------------------------------ parts
+    @staticmethod
+    def _pick(scores: np.ndarray) -> int:
+        """The candidate to place: the best mean score, if it beats the base's clearly.
+
+        ``scores[c, s]``: candidate ``c`` (0: the base's own choice) in sampled
+        future ``s``. Picking the least of noisy estimates favours whichever
+        one the noise flattered (the winner's curse), so a candidate displaces
+        the base's choice only if its paired mean difference is below zero
+        by more than one standard error over the samples.
+        """
+        means = scores.mean(axis=1)
+        best = int(np.argmin(means))  # first of equals: the base's own
+        if best == 0 or not np.isfinite(means[best]):
+            return 0
+        diff = scores[best] - scores[0]
+        se = diff.std(ddof=1) / np.sqrt(diff.size) if diff.size > 1 else 0.0
+        return best if diff.mean() < -se else 0
+
+    def _candidates(self, view: SchedulerView, first: tuple[int, int, int]
+                    ) -> list[tuple[int, int, int]]:
+        """The base's choice, then the other earliest-finishing (task, PE) pairs, k in all."""
+        now = view.now
+        scored = []
+        for job, task in view.ready:
+            state = view.job(job)
+            for pe in view.eligible_pes(job, task):
+                if (job, task, pe) == first:
+                    continue
+                done = finish_on(state, task, pe, now, view.available_at(pe),
+                                 view.exec_time(job, task, pe), view.transfer_time).finish
+                scored.append((done, job, task, pe))
+        scored.sort()
+        return [first] + [(j, t, p) for _, j, t, p in scored[:self.config.k - 1]]
+
+    def _score(self, view: SchedulerView, candidate: tuple[int, int, int], seeds: list[int],
+               horizon: float) -> float:
+        """Mean objective of ``candidate`` over the sampled futures ``seeds``."""
+        total = 0.0
+        for seed in seeds:
+            fork = view.fork(seed, horizon=horizon)
+            present = list(fork.jobs.values())  # the fork's own job records
+            base = self._clone(view)  # the base as it stands in the run, plans included
+            self._book(view, candidate, base)
+            fork.assign(*candidate)
+            try:
+                for job, task, pe in base.decide(fork.view):  # the rest of this decision
+                    fork.assign(job, task, pe)
+                while any(job.remaining and not job.failed for job in present) \
+                        and fork.advance():
+                    for job, task, pe in base.decide(fork.view):
+                        fork.assign(job, task, pe)
+            except SchedulingError:
+                return math.inf
+            total += self._objective(fork, present)
+        return total / len(seeds)
+
+    def _objective(self, fork: Simulator, present: list[JobState]) -> float:
+        """The score of a finished rollout over the jobs present at the fork (lower is better).
+
+        Only those jobs count: later arrivals act on them through contention,
+        but crediting or charging their own latency would reward holding the
+        system's slots (under a cap, an early completion admits the next
+        job earlier, whose age would then count against it).
+        """
+        end = fork.now
+        latency = 0.0
+        for job in present:
+            if job.remaining == 0:
+                latency += max(job.finish) - job.arrival
+            else:  # unfinished (or given up): its age when the rollout stopped
+                latency += end - job.arrival
+        if self.config.objective == "latency":
+            return latency
+        energy = fork.energy_so_far()
+        return energy if self.config.objective == "energy" else energy * latency
+
+    def _horizon(self, view: SchedulerView) -> float:
+        """Where rollouts stop: ``h`` after now, or twice the longest critical path present."""
+        length = self.config.horizon
+        if length is None:
+            length = 2.0 * max((max(view.profile(j).upward_rank[t]
+                                    for t in view.profile(j).sources) for j in view.jobs()),
+                               default=1.0)
+        end = view.now + length
+        limit = view.horizon
+        return end if limit is None else min(end, max(limit, view.now))
+
+    def _clone(self, view: SchedulerView) -> Scheduler:
+        """A copy of the run's base heuristic with its state (sharing, not copying, the view)."""
+        return copy.deepcopy(self.base, {id(view): view})
+
+    def _book(self, view: SchedulerView, choice: tuple[int, int, int],
+              base: Scheduler | None = None) -> None:
+        """Let the base's own plan follow a placement (before the run applies it).
+
+        Heuristics that plan PE availability across decisions (DS3's ETF and
+        EFT) book each placement's planned finish; stateless ones need nothing.
+        """
+        plan = getattr(self.base if base is None else base, "plan", None)
+        if plan is not None and hasattr(plan, "book"):
+            job, task, pe = choice
+            plan.book(pe, plan.finish(view, job, task, pe))
+
+
+def _make(argument: str) -> Scheduler:
+    return RolloutScheduler(RolloutConfig.parse(argument))
+
+
+def register() -> None:
+    """Register the ``rollout:`` prefix with the scheduler registry."""
+    try:
+        register_scheduler_prefix("rollout", _make,
+                                  usage="rollout:BASE[,k=K,h=US,samples=S,objective=O]")
+    except TypeError:  # a registry without usage texts
+        register_scheduler_prefix("rollout", _make)
