@@ -1,4 +1,4 @@
-"""Dependencies point one way: ``socsim`` <- ``envs`` <- ``agents`` (DESIGN), and folders tell the truth.
+"""Dependencies point one way (``socsim`` <- ``envs`` <- ``agents``) and folders tell the truth.
 
 Parsed from the source with :mod:`ast`, so a new import that breaks the
 layering fails here, whoever adds it:
