@@ -20,8 +20,8 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from socsim.cli import UsageError
 from socsim.dvfs import POLICIES
+from socsim.errors import UsageError
 from socsim.schedulers import make_scheduler, scheduler_names, scheduler_prefixes
 from socsim.simulator import QUEUE_DISCIPLINES
 

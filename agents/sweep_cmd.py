@@ -16,7 +16,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from socsim.cli import UsageError
+from socsim.errors import UsageError
 
 from .compare_cmd import add_backend_flags, check_backend_args
 from .sweep import Sweep, load_sweep, run_sweep, write_table

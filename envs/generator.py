@@ -1,11 +1,9 @@
 """Instances: the scenario an environment simulates, built once, one simulator per episode.
 
 An environment describes what it simulates with a
-:class:`socsim.agents.scenario.Scenario`, the same record ``socsim
-compare`` and its presets use, so that an environment and a comparison of
-heuristics on "the same scenario" are the same runs. The scenario class
-lives in ``socsim.agents``, which depends on this package, so it is
-imported when an environment is built, never when this module is imported.
+:class:`socsim.scenario.Scenario`, the same record ``socsim compare`` and
+its presets use, so that an environment and a comparison of heuristics on
+"the same scenario" are the same runs.
 
 :class:`InstanceGenerator` binds the workloads to the platform once (binding
 paper workloads with per-job activity takes tens of milliseconds) and then
@@ -14,9 +12,7 @@ builds a fresh :class:`socsim.Simulator` for each episode seed.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import importlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,30 +20,31 @@ from socsim.dvfs import make_policy
 from socsim.faults import FaultModel
 from socsim.jobs import ArrivalProcess, JobSource
 from socsim.platform import Platform
+from socsim.scenario import SCENARIOS, Scenario
 from socsim.simulator import Simulator
 from socsim.workload import BoundProfile
 
 
-def scenario_class() -> type:
-    """The :class:`socsim.agents.scenario.Scenario` class, imported on first use."""
-    return importlib.import_module("socsim.agents.scenario").Scenario
+def scenario_class() -> type[Scenario]:
+    """The :class:`socsim.scenario.Scenario` class."""
+    return Scenario
 
 
-def make_scenario(**fields: Any) -> Any:
-    """A :class:`socsim.agents.scenario.Scenario` with the given fields."""
-    return scenario_class()(**fields)
+def make_scenario(**fields: Any) -> Scenario:
+    """A :class:`socsim.scenario.Scenario` with the given fields."""
+    return Scenario(**fields)
 
 
-def preset_scenario(name: str) -> Any:
-    """The scenario of a named ``socsim compare`` preset (e.g. ``"deepsocs"``)."""
-    return importlib.import_module("socsim.agents.scenario").PRESETS[name].scenario
+def preset_scenario(name: str) -> Scenario:
+    """A named protocol scenario (``"deepsocs"``, ``"ds3-default"``)."""
+    return SCENARIOS[name]
 
 
 def apply_overrides(scenario: Any, overrides: Mapping[str, Any]) -> Any:
     """``scenario`` with some fields replaced; unknown names raise a ``TypeError`` naming them.
 
     Args:
-        scenario: A :class:`socsim.agents.scenario.Scenario`.
+        scenario: A :class:`socsim.scenario.Scenario`.
         overrides: Field name to new value (``None`` values are kept as ``None``).
     """
     if not overrides:
@@ -56,7 +53,7 @@ def apply_overrides(scenario: Any, overrides: Mapping[str, Any]) -> Any:
     unknown = sorted(set(overrides) - set(names))
     if unknown:
         raise TypeError(f"unknown environment argument(s) {unknown}; scenario fields are "
-                        f"{names} (see socsim.agents.scenario.Scenario)")
+                        f"{names} (see socsim.scenario.Scenario)")
     return scenario.replace(**overrides)
 
 
@@ -64,7 +61,7 @@ class InstanceGenerator:
     """Builds one simulator per episode from a scenario.
 
     Args:
-        scenario: What to simulate (a :class:`socsim.agents.scenario.Scenario`).
+        scenario: What to simulate (a :class:`socsim.scenario.Scenario`).
         arrivals: An arrival process replacing the scenario's ``arrival`` and
             ``interarrival`` (e.g. ``Poisson(25, integer=True)``).
         faults: A fault model replacing the scenario's ``fail``, ``mtbf`` and ``mttr``.
@@ -86,9 +83,7 @@ class InstanceGenerator:
             source = dataclasses.replace(source, arrivals=arrivals)
         self.source = source
         if faults is None:
-            from socsim.cli import build_faults  # the ``simulate`` flags' own builder
-
-            faults = build_faults(argparse.Namespace(**scenario.as_dict()), self.platform)
+            faults = scenario.build_faults(self.platform)
         self.faults = faults
         self.keep_trace = keep_trace
 

@@ -17,6 +17,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 
 COMMANDS = {
     "python -c pass": ["-c", "pass"],
@@ -30,7 +31,9 @@ COMMANDS = {
 def cpu_seconds(argv: list[str]) -> float:
     """CPU time (user + system) of one child process running ``argv``."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(argv, capture_output=True, check=True)
+    # From a neutral folder: ``python -c`` puts the working folder first on sys.path,
+    # which would shadow an interpreter's own installed socsim with this checkout.
+    subprocess.run(argv, capture_output=True, check=True, cwd=tempfile.gettempdir())
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 

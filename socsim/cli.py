@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import math
-import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,29 +20,20 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from socsim import catalog, dag_generator
-from socsim.ds3 import DS3Soc, read_ds3_soc
-from socsim.dvfs import POLICIES, make_policy
-from socsim.errors import ConfigError, SchedulingError
+from socsim.dvfs import POLICIES
+from socsim.errors import ConfigError, ScenarioError, SchedulingError, UsageError
 from socsim.export import export_result
-from socsim.faults import FaultEvent, FaultModel
-from socsim.jobs import ArrivalProcess, Batch, FixedRate, JobSource, Poisson, Trace
 from socsim.metrics import METRIC_DOCS
-from socsim.platform import Platform, describe_platform
+from socsim.platform import describe_platform
 from socsim.results import SimulationResult
+from socsim.scenario import DEFAULT_MIX, DEFAULT_PLATFORM, Scenario
 from socsim.scheduler import Scheduler
 from socsim.schedulers import make_scheduler, scheduler_names
 from socsim.simulator import Simulator
-from socsim.workload import JobProfile
 
-DEFAULT_PLATFORM = "ds3_multiple_bal"
-DEFAULT_MIX = "ds3_default"
 DEFAULT_SCHEDULER = "etf"  # DS3's shipped default; it lives in socsim.agents
 PROGRESS_THRESHOLD_JOBS = 5000
 UNWRAPPED_WIDTH = 10_000  # console width when output is not a terminal: no wrapping
-
-
-class UsageError(Exception):
-    """A command-line value that cannot be used; the message says what to change."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -53,6 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = output_console()
     try:
         return args.handler(args, console)
+    except ScenarioError as exc:  # a Scenario field: name the flag that sets it
+        print_error(exc.as_flag_error())
+        return 2
     except (ConfigError, UsageError, SchedulingError, ValueError) as exc:
         print_error(exc)
         return 2
@@ -160,15 +153,12 @@ def _add_simulate_args(sim: argparse.ArgumentParser) -> None:
 
 def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
     """Run one simulation and print its metrics table."""
-    platform = catalog.get_platform(args.platform)
-    source = build_source(args, platform)
-    faults = build_faults(args, platform)
+    scenario = scenario_from_args(args)
     keep = args.out is not None
-    sim = Simulator(platform, source, seed=args.seed, horizon=args.horizon,
-                    dvfs=make_policy(args.dvfs), faults=faults,
-                    keep_trace=keep and not args.no_trace, keep_jobs=keep)
+    sim = scenario.simulator(args.seed, keep_trace=keep and not args.no_trace, keep_jobs=keep)
+    platform = sim.platform
     scheduler = _simulate_scheduler(args.scheduler)
-    total = source.max_jobs
+    total = sim.source.max_jobs
     if (total or 0) >= PROGRESS_THRESHOLD_JOBS or (total is None and args.horizon):
         result = _run_with_progress(sim, scheduler, total, args.horizon, console)
     else:
@@ -205,99 +195,13 @@ def _run_with_progress(sim: Simulator, scheduler: object, total: int | None,
         return sim.run(scheduler, progress=update)
 
 
-def build_source(args: argparse.Namespace, platform: Platform) -> JobSource:
-    """The job source described by the ``simulate`` flags."""
-    names, weights = _workload_weights(args)
-    soc = _ds3_soc(args.platform)
-    profiles = [_workload(name, soc).bind(platform) for name in names]
-    jobs = args.jobs
-    if jobs is None and args.horizon is None and args.arrival != "trace":
-        jobs = 100
-    if jobs is not None and jobs < 0:
-        raise UsageError(f"--jobs must be >= 0, got {jobs}")
-    arrivals: ArrivalProcess
-    if args.arrival == "poisson":
-        arrivals = Poisson(args.interarrival, integer=platform.timing == "ds3")
-    elif args.arrival == "fixed":
-        arrivals = FixedRate(args.interarrival)
-    elif args.arrival == "batch":
-        if jobs is None:
-            raise UsageError("--arrival batch needs --jobs (how many jobs at t = 0)")
-        arrivals = Batch()
-    else:
-        if not args.trace_file:
-            raise UsageError("--arrival trace needs --trace-file FILE")
-        arrivals = Trace.from_file(args.trace_file)
-        if jobs is None:
-            jobs = len(arrivals.entries)
-    cap = args.max_in_system or None
-    return JobSource(profiles, weights=weights, arrivals=arrivals, max_jobs=jobs,
-                     max_in_system=cap, prefill=args.prefill, noise_sigma=args.noise)
-
-
-def _ds3_soc(platform: str) -> DS3Soc | None:
-    """The DS3 SoC file given as ``--platform`` (a ``.txt`` path), or ``None``.
-
-    A DS3 job file holds only the DAG; its tasks take their execution times
-    from this SoC file's functionalities.
-    """
-    return read_ds3_soc(platform) if str(platform).lower().endswith(".txt") else None
-
-
-def _workload(name: str, soc: DS3Soc | None) -> JobProfile:
-    """A ``--workload``/mix entry; a DS3 job file is joined with ``soc``."""
-    if name.lower().endswith(".txt") and soc is None:
-        raise ConfigError(name, "<file>", "is a DS3 job file, whose execution times live in "
-                          "a DS3 SoC file", "give that SoC file as --platform "
-                          "path/to/SoC.NAME.txt")
-    return catalog.get_workload(name, ds3_soc=soc)
-
-
-def _workload_weights(args: argparse.Namespace) -> tuple[list[str], list[float]]:
-    if args.workload:
-        names, weights = [], []
-        for part in args.workload.split(","):
-            name, _, weight = part.partition(":")
-            try:
-                value = float(weight) if weight else 1.0
-            except ValueError:
-                raise UsageError(f"--workload: weight of '{name}' is '{weight}'; write "
-                                 "name:weight with a number") from None
-            names.append(name.strip())
-            weights.append(value)
-        return names, weights
-    mix = catalog.get_mix(args.mix or DEFAULT_MIX)
-    return list(mix.weights), list(mix.weights.values())
-
-
-_FAIL_SPEC = re.compile(r"^(?P<pe>[^@]+)@(?P<fail>[0-9.eE+]+)(-(?P<recover>[0-9.eE+]+))?$")
-
-
-def build_faults(args: argparse.Namespace, platform: Platform) -> FaultModel:
-    """The fault model described by ``--fail``, ``--mtbf`` and ``--mttr``."""
-    events = []
-    for spec in args.fail:
-        match = _FAIL_SPEC.match(spec)
-        if not match:
-            raise UsageError(f"--fail '{spec}': write PE@TIME or PE@TIME-RECOVERY, e.g. 2@1000")
-        pe = _pe_index(match["pe"], platform)
-        fail_at = float(match["fail"])
-        events.append(FaultEvent(fail_at, pe, "fail"))
-        if match["recover"]:
-            recover_at = float(match["recover"])
-            if not recover_at > fail_at:
-                raise UsageError(f"--fail '{spec}': recovery must come after the failure")
-            events.append(FaultEvent(recover_at, pe, "recover"))
-    return FaultModel(scheduled=tuple(events), mtbf=args.mtbf, mttr=args.mttr)
-
-
-def _pe_index(text: str, platform: Platform) -> int:
-    if text.isdigit() and int(text) < platform.num_pes:
-        return int(text)
-    if text in platform.pe_names:
-        return platform.pe_names.index(text)
-    raise UsageError(f"--fail: no PE '{text}' on {platform.name}; use an index "
-                     f"0..{platform.num_pes - 1} or one of {platform.pe_names}")
+def scenario_from_args(args: argparse.Namespace) -> Scenario:
+    """The :class:`~socsim.scenario.Scenario` that the ``simulate`` flags describe."""
+    return Scenario(platform=args.platform, workload=args.workload, mix=args.mix,
+                    jobs=args.jobs, horizon=args.horizon, arrival=args.arrival,
+                    interarrival=args.interarrival, trace_file=args.trace_file,
+                    max_in_system=args.max_in_system, prefill=args.prefill, noise=args.noise,
+                    dvfs=args.dvfs, fail=tuple(args.fail), mtbf=args.mtbf, mttr=args.mttr)
 
 
 def metrics_table(result: SimulationResult, title: str) -> Table:

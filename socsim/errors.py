@@ -32,3 +32,32 @@ class SchedulingError(RuntimeError):
     not eligible for the task, or a PE that is down. Schedulers must only
     return assignments allowed by :class:`socsim.scheduler.SchedulerView`.
     """
+
+
+class UsageError(Exception):
+    """A command-line value that cannot be used; the message says what to change."""
+
+
+class ScenarioError(ValueError):
+    """A :class:`socsim.scenario.Scenario` field that cannot be used.
+
+    The message names the field as Python code sees it
+    (``Scenario.trace_file``); the command line rewords it for the flag that
+    sets the field (``--trace-file``) in one place, :func:`as_flag_error`.
+
+    Attributes:
+        field: The scenario field.
+        problem: What is wrong.
+        value_hint: What to give instead, e.g. ``"FILE (CSV time[,profile] or JSON)"``.
+    """
+
+    def __init__(self, field: str, problem: str, value_hint: str) -> None:
+        self.field = field
+        self.problem = problem
+        self.value_hint = value_hint
+        super().__init__(f"Scenario.{field}: {problem}; set {field}={value_hint}")
+
+    def as_flag_error(self) -> UsageError:
+        """The same error for a command-line user: the flag instead of the field."""
+        flag = "--" + self.field.replace("_", "-")
+        return UsageError(f"{flag}: {self.problem}; give {flag} {self.value_hint}")

@@ -43,7 +43,7 @@ def test_simulate_horizon_with_fault_and_noise(capsys: pytest.CaptureFixture[str
     (["simulate", "--workload", "wifi_tx:heavy"], "name:weight"),
     (["simulate", "--fail", "99@10"], "no PE '99'"),
     (["simulate", "--fail", "0@100-50"], "recovery must come after"),
-    (["simulate", "--arrival", "batch", "--horizon", "100"], "needs --jobs"),
+    (["simulate", "--arrival", "batch", "--horizon", "100"], "give --jobs N"),
     (["simulate", "--arrival", "trace"], "--trace-file"),
     (["simulate", "--interarrival", "-5"], "mean_interarrival"),
 ])

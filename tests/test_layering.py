@@ -90,3 +90,38 @@ def test_an_uninstalled_checkout_says_how_to_install() -> None:
                          cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert "without being installed" in out.stdout and "pip install -e" in out.stdout
+
+
+def test_scenario_errors_name_the_field_in_python_and_the_flag_on_the_command_line(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import gymnasium as gym
+
+    import socsim  # noqa: F401
+    from socsim.cli import main
+    from socsim.errors import ScenarioError
+    with pytest.raises(ScenarioError, match=r"Scenario.trace_file: arrival 'trace' needs an "
+                                            r"arrival trace; set trace_file=FILE"):
+        gym.make("socsim/SoCStream-v0", arrival="trace")
+    assert main(["simulate", "--arrival", "trace"]) == 2
+    assert "--trace-file: arrival 'trace' needs an arrival trace; give --trace-file FILE" \
+        in capsys.readouterr().err
+
+
+def test_making_an_environment_imports_no_solver_and_no_plotting() -> None:
+    code = ("import sys, gymnasium as gym, socsim\n"
+            "env = gym.make('socsim/DeepSoCS-v0'); env.reset(seed=0)\n"
+            "print(sorted(m for m in ('ortools', 'matplotlib', 'pandas', 'torch', 'networkx')"
+            " if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_simulate_imports_no_solver_no_plotting_no_graph_library() -> None:
+    code = ("import io, sys, contextlib\nfrom socsim.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()): main(['simulate', '--jobs', '5'])\n"
+            "print(sorted(m for m in ('ortools', 'matplotlib', 'pandas', 'torch', 'networkx')"
+            " if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

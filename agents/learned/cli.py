@@ -158,7 +158,7 @@ def parse_env_kwargs(text: str | dict[str, Any] | None, flag: str = "--env-kwarg
         UsageError: Not JSON, or JSON that is not an object; the message names
             the flag and gives an example.
     """
-    from socsim.cli import UsageError
+    from socsim.errors import UsageError
 
     if text is None or isinstance(text, dict):
         return text
@@ -180,7 +180,7 @@ def check_env(env_id: str, env_kwargs: dict[str, Any], flag: str = "--env-kwargs
     Raises:
         UsageError: The environment cannot be made with these keywords.
     """
-    from socsim.cli import UsageError
+    from socsim.errors import UsageError
 
     from .rollout import make_env
 
@@ -218,7 +218,7 @@ def write_inside(folder: Path, name: str, data: Any) -> Path:
     Raises:
         UsageError: ``folder`` is a symbolic link, or ``name`` is not a plain file name.
     """
-    from socsim.cli import UsageError
+    from socsim.errors import UsageError
 
     if folder.is_symlink():
         raise UsageError(f"{folder} is a symbolic link; evaluation results go to a real "
@@ -241,7 +241,7 @@ def write_inside(folder: Path, name: str, data: Any) -> Path:
 def _train(args: argparse.Namespace, console: Any = None) -> int:
     import torch
 
-    from socsim.cli import UsageError
+    from socsim.errors import UsageError
 
     from ..compare_cmd import check_backend_args
 
