@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from socsim import catalog, dag_generator
+from socsim import __version__, catalog, dag_generator
 from socsim.dvfs import POLICIES
 from socsim.errors import ConfigError, ScenarioError, SchedulingError, UsageError
 from socsim.export import export_result
@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="socsim", description="Discrete-event emulator of heterogeneous SoCs for "
         "scheduling DAG jobs, with RL environments and baselines.")
+    parser.add_argument("--version", action="version", version=f"socsim {__version__}",
+                        help="print socsim's version and exit")
     sub = parser.add_subparsers(dest="command", required=True)
     sim = sub.add_parser("simulate", help="run a scenario and print its metrics",
                          description="Run jobs on a platform under a scheduler. With no "

@@ -22,7 +22,11 @@ from typing import Any
 
 import numpy as np
 
+from .hyperparams import GIVEN, apply_hyperparams, next_run_dir, read_hyperparams, record_given
+
 ALGOS = ("bc", "reinforce", "ppo")
+#: The ``socsim train`` parser once built (``--hyperparams`` reads flag types from it).
+_TRAIN_PARSER: list[argparse.ArgumentParser] = []
 
 #: Characters kept in evaluation file names; anything else becomes ``_``.
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=+-]+")
@@ -45,7 +49,12 @@ examples:
   socsim evaluate runs/rf --env socsim/DeepSoCS-v0 --seeds 20
   socsim evaluate          # the shipped agent vs HEFT_RT and ETF: table + plot
 
-Flags marked bc:, reinforce: or ppo: apply to that algorithm only."""
+Flags marked bc:, reinforce: or ppo: apply to that algorithm only.
+
+--hyperparams FILE.yaml sets any of these flags from a YAML mapping of flag names to
+values (eval_freq or eval-freq; see socsim.agents.learned.hyperparams); flags given on
+the command line override the file's values. Every run folder gets hyperparams.yaml,
+the run's effective values, which --hyperparams reads back."""
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -65,14 +74,23 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
 
 def add_learned_commands(sub: argparse._SubParsersAction) -> None:
     """Add ``train`` and ``evaluate`` to the ``socsim`` subcommands."""
+    from socsim import __version__
+
     train = sub.add_parser("train", help="train a learned scheduler in an environment",
                            description=TRAIN_DESCRIPTION, formatter_class=HelpFormatter)
+    train.add_argument("--version", action="version", version=f"socsim {__version__}",
+                       help="print socsim's version and exit")
+    train.add_argument("--hyperparams", type=Path, default=None, metavar="FILE.yaml",
+                       help="hyperparameters from a YAML file (keys: these flags' names); "
+                       "flags given on the command line override the file's values")
     train.add_argument("--env", default="socsim/DeepSoCS-v0", help="environment id")
     train.add_argument("--env-kwargs", default="{}", metavar="JSON",
                        help='environment keywords as a JSON object, e.g. \'{"noise": 0.5}\'')
     train.add_argument("--algo", choices=ALGOS, default="bc", help="training algorithm")
-    train.add_argument("--out", required=True, type=Path,
-                       help="run folder (resumed if it holds a checkpoint)")
+    train.add_argument("--out", type=Path, default=None,
+                       help="run folder, resumed if it holds a checkpoint (default: a new "
+                       "runs/<env>_<algo>_<n>, n one more than the highest there, e.g. "
+                       "runs/DeepSoCS-v0_ppo_1)")
     train.add_argument("--noises", default="", help="noise levels to cycle over, e.g. 0,0.5 "
                        "(default: the environment's)")
     train.add_argument("--seed", type=int, default=0, help="seed of everything")
@@ -107,17 +125,21 @@ def add_learned_commands(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--entropy", type=float, default=None,
                        help="reinforce: initial entropy weight (default 0.01)")
     train.add_argument("--steps", type=int, default=20_000, help="ppo: environment steps")
-    train.add_argument("--eval-freq", type=int, default=0, metavar="STEPS",
-                       help="ppo: every STEPS steps, evaluate the greedy policy on held-out "
-                       "seeds against HEFT_RT and keep the best as best_policy.pt "
-                       "(default: 0, never)")
+    train.add_argument("--eval-freq", type=int, default=None, metavar="N",
+                       help="ppo: every N environment steps, reinforce: every N iterations, "
+                       "evaluate the greedy policy on held-out seeds against HEFT_RT and keep "
+                       "the best by censored latency as best_policy.pt (with best.json); 0: "
+                       "never (default: ppo 0, reinforce 10)")
     train.add_argument("--eval-episodes", type=int, default=5, metavar="N",
                        help="ppo: episodes per evaluation")
-    train.add_argument("--save-freq", type=int, default=0, metavar="STEPS",
-                       help="ppo: every STEPS steps, write the resumable checkpoint and "
-                       "policy.pt (default: 0, only at the end)")
+    train.add_argument("--save-freq", type=int, default=None, metavar="N",
+                       help="ppo: every N environment steps, reinforce: every N iterations, "
+                       "write the resumable checkpoint and policy.pt (always at the end too; "
+                       "default: ppo 0, only at the end; reinforce 1, every iteration)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(handler=_train)
+    record_given(train)  # --hyperparams: flags given on the command line win
+    _TRAIN_PARSER.append(train)
 
     evaluate = sub.add_parser(
         "evaluate", help="evaluate a trained scheduler against heuristics (no RUN: the shipped "
@@ -245,13 +267,27 @@ def _train(args: argparse.Namespace, console: Any = None) -> int:
 
     from ..compare_cmd import check_backend_args
 
+    if args.hyperparams is not None:
+        overridden = apply_hyperparams(args, read_hyperparams(args.hyperparams,
+                                                              _TRAIN_PARSER[-1]))
+        if overridden:
+            print(f"--hyperparams {args.hyperparams}: the command line overrides "
+                  f"{', '.join(overridden)}")
     if args.backend == "ray" and args.algo != "reinforce":
         raise UsageError(f"--backend ray is for --algo reinforce, not {args.algo}")
     if args.workers < 1:
         raise UsageError(f"--workers must be >= 1, got {args.workers}")
+    for flag, value, low in (("--eval-freq", args.eval_freq, 0),
+                             ("--save-freq", args.save_freq, 0),
+                             ("--eval-episodes", args.eval_episodes, 1)):
+        if value is not None and value < low:
+            raise UsageError(f"{flag} must be >= {low}, got {value}")
     check_backend_args(args)
     args.env_kwargs = parse_env_kwargs(args.env_kwargs)
     check_env(args.env, args.env_kwargs)
+    if args.out is None:
+        args.out = next_run_dir(args.env, args.algo)
+        print(f"run folder {args.out}")
     if args.algo == "bc":
         from socsim.schedulers import make_scheduler
 
@@ -261,7 +297,7 @@ def _train(args: argparse.Namespace, console: Any = None) -> int:
             make_scheduler(args.teacher)  # an unknown name: the registry's "did you mean"
     torch.set_num_threads(1)
     saved = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
-             if k != "handler"}
+             if k not in ("handler", GIVEN)}
     if args.algo == "bc":
         from .train_bc import BCConfig, train_bc
 
@@ -274,16 +310,11 @@ def _train(args: argparse.Namespace, console: Any = None) -> int:
     elif args.algo == "ppo":
         from .train_ppo import PPOConfig, train_ppo
 
-        for flag, value, low in (("--eval-freq", args.eval_freq, 0),
-                                 ("--save-freq", args.save_freq, 0),
-                                 ("--eval-episodes", args.eval_episodes, 1)):
-            if value < low:
-                raise UsageError(f"{flag} must be >= {low}, got {value}")
         train_ppo(PPOConfig(env_id=args.env, env_kwargs=args.env_kwargs, steps=args.steps,
                             init=args.init, seed=args.seed,
                             **({"lr": args.lr} if args.lr else {})), args.out, saved,
-                  show_progress=not args.quiet, eval_freq=args.eval_freq,
-                  eval_episodes=args.eval_episodes, save_freq=args.save_freq)
+                  show_progress=not args.quiet, eval_freq=args.eval_freq or 0,
+                  eval_episodes=args.eval_episodes, save_freq=args.save_freq or 0)
     else:
         from .train_reinforce import ReinforceConfig, train_reinforce
 
@@ -292,10 +323,13 @@ def _train(args: argparse.Namespace, console: Any = None) -> int:
                                  workers=args.workers, rollouts=args.rollouts, init=args.init,
                                  seed=args.seed, finish_prior=args.finish_prior,
                                  **({"lr": args.lr} if args.lr else {}),
+                                 **({"eval_every": args.eval_freq}
+                                    if args.eval_freq is not None else {}),
                                  **({"entropy_start": args.entropy}
                                     if args.entropy is not None else {}))
         train_reinforce(config, args.out, saved, show_progress=not args.quiet,
-                        backend=args.backend, address=args.address)
+                        backend=args.backend, address=args.address,
+                        save_freq=1 if args.save_freq is None else args.save_freq)
     print(f"trained policy in {args.out}")
     return 0
 

@@ -56,7 +56,7 @@ EXTENDABLE = ("iterations", "epochs", "steps")
 
 
 def prepare_run(run_dir: Path, config: dict[str, Any], args: dict[str, Any] | None) -> None:
-    """Create the run folder and write ``config.json`` (and ``args.json``).
+    """Create the run folder and write ``config.json`` (and ``args.json`` and ``hyperparams.yaml``).
 
     Raises:
         ValueError: The folder holds a run with a different configuration
@@ -77,7 +77,35 @@ def prepare_run(run_dir: Path, config: dict[str, Any], args: dict[str, Any] | No
                              "--out folder, or the same arguments to resume it")
     write_json(path, config)
     if args is not None:
+        from .hyperparams import write_hyperparams
+
         write_json(run_dir / "args.json", args)
+        write_hyperparams(run_dir, args)
+
+
+#: The best policy of the periodic evaluations, and when it was found.
+BEST_POLICY, BEST_INFO = "best_policy.pt", "best.json"
+
+
+def read_best(run_dir: Path) -> dict[str, Any]:
+    """``best.json`` of ``run_dir`` (``{}`` when missing or unreadable)."""
+    import json
+
+    try:
+        data = json.loads((run_dir / BEST_INFO).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) and isinstance(data.get("censored_latency"),
+                                                         int | float) else {}
+
+
+def write_best(run_dir: Path, data: dict[str, Any]) -> None:
+    """Write ``best.json`` atomically."""
+    import json
+
+    tmp = run_dir / (BEST_INFO + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    tmp.replace(run_dir / BEST_INFO)
 
 
 class nullcontext(AbstractContextManager):  # noqa: N801  (mirrors contextlib's name)

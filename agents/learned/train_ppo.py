@@ -27,7 +27,6 @@ says when and how good); every
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -38,7 +37,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .common import Logger, prepare_run, progress_bar
+from .common import BEST_POLICY, Logger, prepare_run, progress_bar, read_best, write_best
 from .episode_stats import latency_stats
 from .policy import PolicyConfig, SchedulingPolicy, build_policy
 from .rollout import make_env
@@ -132,8 +131,6 @@ def _policy_class() -> type:
 PPO_STATE = "ppo_state.pt"
 #: SB3's own model file, written for SB3 users; socsim never loads it (see :func:`train_ppo`).
 SB3_MODEL = "ppo_model.zip"
-#: The best policy of the periodic evaluations, and when it was found.
-BEST_POLICY, BEST_INFO = "best_policy.pt", "best.json"
 #: First reset seed of the periodic evaluations (as ``socsim evaluate``: clear of training).
 EVAL_FIRST_SEED = 100_000
 
@@ -189,7 +186,7 @@ def _feedback_class() -> type:
             self.returns: list[float] = []
             self.episodes: list[dict[str, float]] = []
             self.status = "no episode finished yet"
-            best = _read_best(run_dir)
+            best = read_best(run_dir)
             self.best = best.get("censored_latency", float("inf"))
             self.last_eval = self.last_save = 0
 
@@ -251,23 +248,6 @@ def _feedback_class() -> type:
                 highlight=False)
 
     return Feedback
-
-
-def _read_best(run_dir: Path) -> dict[str, Any]:
-    path = run_dir / BEST_INFO
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) and isinstance(data.get("censored_latency"),
-                                                         int | float) else {}
-
-
-def write_best(run_dir: Path, data: dict[str, Any]) -> None:
-    """Write ``best.json`` atomically."""
-    tmp = run_dir / (BEST_INFO + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    tmp.replace(run_dir / BEST_INFO)
 
 
 def train_ppo(config: PPOConfig, run_dir: str | Path, args: dict[str, Any] | None = None,

@@ -36,8 +36,15 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from .checkpoint import load_checkpoint, load_policy, restore, rng_state, save_checkpoint
-from .common import Logger, prepare_run, progress_bar
+from .checkpoint import (
+    load_checkpoint,
+    load_policy,
+    restore,
+    rng_state,
+    save_checkpoint,
+    save_policy,
+)
+from .common import BEST_POLICY, Logger, prepare_run, progress_bar, read_best, write_best
 from .encoder import obs_keys
 from .episode_stats import latency_stats
 from .policy import PolicyConfig, SchedulingPolicy, build_policy, log_prob_entropy
@@ -72,7 +79,8 @@ class ReinforceConfig:
             pair scores (fresh policies; 0: none; see
             :mod:`socsim.agents.learned.policy`).
         seed: Seed of everything.
-        eval_every: Greedy evaluation every that many iterations (0: never).
+        eval_every: Greedy evaluation every that many iterations, the best
+            policy kept as ``best_policy.pt`` with ``best.json`` (0: never).
         eval_seeds: Reset seeds of the evaluation.
     """
 
@@ -252,6 +260,7 @@ class Trainer:
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=config.lr)
         self.iteration = 0
         self.r_bar = 0.0
+        self.heft_rt: float | None = None
         state = load_checkpoint(self.run_dir, keys=("r_bar",))
         if state is not None:
             restore(state, self.run_dir, self.policy, self.optimizer, self.rng)
@@ -315,10 +324,56 @@ class Trainer:
                         {"rng": rng_state(self.rng), "r_bar": self.r_bar},
                         keep=self.iteration % 25 == 0)
 
+    def evaluate(self, bar: Any = None) -> dict[str, float]:
+        """Greedy episodes on ``config.eval_seeds``; keeps the best policy so far.
+
+        The best by censored mean latency (unfinished jobs at their age at the
+        horizon, so stalling does not pay), as PPO's, is written to
+        ``best_policy.pt`` with ``best.json`` (iteration, latency figures and
+        HEFT_RT's censored latency on the same seeds); a resumed run keeps
+        the best of its earlier part.
+
+        Args:
+            bar: The progress bar, whose console gets a one-line summary.
+
+        Returns:
+            The ``eval/`` figures, ``eval/heft_rt_censored_latency`` and
+            ``eval/best_censored_latency``.
+        """
+        from socsim.envs import run_heuristic
+
+        c = self.config
+        if self.heft_rt is None:  # once per run: the yardstick on the evaluation seeds
+            henv = make_env(c.env_id, {"baseline": None, **c.env_kwargs,
+                                       "action_mode": "assign"})
+            self.heft_rt = float(np.mean([run_heuristic(henv, "heft-rt", seed=s)["metrics"]
+                                          ["censored_mean_latency"] for s in c.eval_seeds]))
+            henv.close()
+        stats = latency_stats("eval", evaluate_policy(self.eval_env, self.policy,
+                                                      c.eval_seeds))
+        latency = stats["eval/censored_latency"]
+        best = read_best(self.run_dir).get("censored_latency", float("inf"))
+        if latency < best:
+            best = latency
+            save_policy(self.policy, self.run_dir / BEST_POLICY)
+            write_best(self.run_dir, {"iteration": self.iteration, "censored_latency": latency,
+                                      "mean_latency": stats["eval/mean_latency"],
+                                      "completed": stats["eval/completed"],
+                                      "in_system": stats["eval/in_system"],
+                                      "heft_rt_censored_latency": self.heft_rt,
+                                      "seeds": list(c.eval_seeds)})
+        if bar is not None:
+            bar.console.print(f"iteration {self.iteration}: eval censored latency "
+                              f"{latency:.1f} us over {len(c.eval_seeds)} seeds (HEFT_RT "
+                              f"{self.heft_rt:.1f}, {latency / self.heft_rt - 1:+.1%}); best "
+                              f"{best:.1f}", highlight=False)
+        return {**stats, "eval/heft_rt_censored_latency": self.heft_rt,
+                "eval/best_censored_latency": best}
+
     def run(self, show_progress: bool = True, backend: str = "local",
-            address: str | None = None, pool: RolloutPool | None = None
-            ) -> SchedulingPolicy:
-        """Train until ``config.iterations``, checkpointing every iteration.
+            address: str | None = None, pool: RolloutPool | None = None,
+            save_freq: int = 1) -> SchedulingPolicy:
+        """Train until ``config.iterations``.
 
         Args:
             show_progress: Show a progress bar.
@@ -326,7 +381,16 @@ class Trainer:
                 processes or ``ray`` actors (the learner stays here).
             address: Ray cluster for ``backend="ray"``.
             pool: Rollout workers to use instead (left open; the caller closes it).
+            save_freq: Checkpoint (``checkpoints/latest.pt`` and ``policy.pt``)
+                every this many iterations (0: only at the end; the last
+                iteration is always saved). A resumed run restarts from the
+                last checkpoint, so the iterations after it are redone.
+
+        Raises:
+            ValueError: A negative ``save_freq``.
         """
+        if save_freq < 0:
+            raise ValueError(f"save_freq must be >= 0, got {save_freq}")
         c = self.config
         own_pool = pool is None
         pool = rollout_pool(c.workers, backend, address) if pool is None else pool
@@ -346,10 +410,11 @@ class Trainer:
                             if ep["baseline"]]
                     self.iteration += 1
                     if c.eval_every and self.iteration % c.eval_every == 0:
-                        results = evaluate_policy(self.eval_env, self.policy, c.eval_seeds)
-                        stats |= latency_stats("eval", results)
+                        stats |= self.evaluate(bar)
                     logger.log(self.iteration, stats)
-                    self.save()
+                    if self.iteration == c.iterations or (
+                            save_freq and self.iteration % save_freq == 0):
+                        self.save()
                     status = (f"return {stats['rollout/return']:.1f} censored latency "
                               f"{lat:.1f} us ({stats['rollout/completed']:.0f} done)")
                     if heft:  # whole-episode HEFT_RT latency on the same seed
@@ -364,7 +429,8 @@ class Trainer:
 
 def train_reinforce(config: ReinforceConfig, run_dir: str | Path,
                     args: dict[str, Any] | None = None, show_progress: bool = True,
-                    backend: str = "local", address: str | None = None) -> SchedulingPolicy:
+                    backend: str = "local", address: str | None = None,
+                    save_freq: int = 1) -> SchedulingPolicy:
     """Train (or resume) a REINFORCE run; see :class:`Trainer` and :meth:`Trainer.run`.
 
     The rollout workers start first, so that a Ray cluster that cannot be
@@ -372,6 +438,7 @@ def train_reinforce(config: ReinforceConfig, run_dir: str | Path,
     """
     pool = rollout_pool(config.workers, backend, address)
     try:
-        return Trainer(config, run_dir, args).run(show_progress, pool=pool)
+        return Trainer(config, run_dir, args).run(show_progress, pool=pool,
+                                                  save_freq=save_freq)
     finally:
         pool.close()
