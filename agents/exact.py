@@ -74,13 +74,7 @@ def plan_optimal(instance: Problem | BoundProfile | Sequence[BoundProfile], *,
     scale, exact = _scale(problem)
     model = _Model(problem, scale)
     model.build(cheap, heft)
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = float(time_limit)
-    solver.parameters.num_workers = workers or min(8, os.cpu_count() or 1)
-    solver.parameters.random_seed = seed
-    began = time.perf_counter()
-    status = solver.solve(model.model)
-    wall = time.perf_counter() - began
+    solver, status, wall = solve(model.model, time_limit, workers, seed)
     info = {"scale": scale, "exact_times": exact, "wall_s": wall,
             "solver_status": solver.status_name(status)}
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -129,6 +123,27 @@ def scale_for(values: Sequence[float]) -> tuple[int, bool]:
         return scale, True
     smallest = min((v for v in values if v > 0), default=1.0)
     return max(1, round(ROUNDED_TICKS / smallest)), False
+
+
+def solve(model: cp_model.CpModel, time_limit: float, workers: int | None, seed: int
+          ) -> tuple[cp_model.CpSolver, int, float]:
+    """Run CP-SAT on ``model``: the solver, its status and the wall time (s).
+
+    Args:
+        model: The model.
+        time_limit: Wall-clock seconds CP-SAT may search.
+        workers: Search workers (default: CPU count, at most 8).
+        seed: CP-SAT's random seed.
+    """
+    from ortools.sat.python import cp_model
+
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = float(time_limit)
+    solver.parameters.num_workers = workers or min(8, os.cpu_count() or 1)
+    solver.parameters.random_seed = seed
+    began = time.perf_counter()
+    status = solver.solve(model)
+    return solver, status, time.perf_counter() - began
 
 
 class _Model:

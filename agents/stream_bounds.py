@@ -69,8 +69,6 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-import os
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,7 +83,7 @@ from socsim.schedulers import make_scheduler
 from socsim.simulator import Simulator
 from socsim.workload import BoundProfile
 
-from .exact import scale_for
+from .exact import scale_for, solve
 from .planning import Problem
 
 INF = math.inf
@@ -407,13 +405,7 @@ def clairvoyant(episode: Episode, *, time_limit: float = 10.0, workers: int | No
     model = _StreamModel(problem, scale, jobs, end)
     hint = _hint_schedule(problem, jobs, episode.result.trace or [], end)
     model.build(cheap.bound * len(jobs), hint)
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = float(time_limit)
-    solver.parameters.num_workers = workers or min(8, os.cpu_count() or 1)
-    solver.parameters.random_seed = seed
-    began = time.perf_counter()
-    status = solver.solve(model.model)
-    wall = time.perf_counter() - began
+    solver, status, wall = solve(model.model, time_limit, workers, seed)
     arrived = sum(arrivals)
     hinted = episode.result.metrics["censored_mean_latency"]
     info = {"scale": scale, "hint": hinted}
