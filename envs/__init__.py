@@ -10,6 +10,7 @@ Gymnasium ids (see each class for its manual):
 - ``socsim/DAGSchedule-v0``: :class:`DAGScheduleEnv`, a few DAGs at t = 0, makespan.
 - ``socsim/SoCStream-v0``: :class:`SoCStreamEnv`, jobs streaming in until a horizon.
 - ``socsim/DeepSoCS-v0``: :class:`DeepSoCSEnv`, the DeepSoCS / DS3Gym protocol.
+- ``socsim/RandomDAG-v0``: :class:`RandomDAGEnv`, a new random DAG (and platform) each reset.
 
 PettingZoo, one agent per PE cluster: :func:`parallel_env` and :func:`env`.
 Heuristics as policies: :class:`HeuristicPolicy` and :func:`run_heuristic`.
@@ -25,6 +26,7 @@ from typing import Any
 _LAZY = {
     "SchedulingEnv": "base",
     "DAGScheduleEnv": "dag_schedule",
+    "RandomDAGEnv": "random_dag",
     "SoCStreamEnv": "soc_stream",
     "DeepSoCSEnv": "deepsocs",
     "InvalidAction": "core",

@@ -130,8 +130,8 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
                                 else in_order_queues)
         scenario = apply_overrides(scenario if scenario is not None else self.default_scenario(),
                                    scenario_fields)
-        self.generator = InstanceGenerator(scenario, arrivals=arrivals, faults=faults,
-                                           keep_trace=keep_trace or render_mode == "rgb_array")
+        self.generator = self._make_generator(scenario, arrivals=arrivals, faults=faults,
+                                              keep_trace=keep_trace or render_mode == "rgb_array")
         self.limits = self._limits(max_jobs, max_nodes, max_edges, max_pes)
         time_scale = (self.generator.typical_job_time() if time_scale is None
                       else _positive_scale("time_scale", time_scale, "microseconds"))
@@ -163,6 +163,15 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
     @abc.abstractmethod
     def default_scenario(cls) -> Any:
         """The scenario simulated unless the caller gives one."""
+
+    def _make_generator(self, scenario: Any, **kwargs: Any) -> InstanceGenerator:
+        """What builds each episode's simulator (an environment drawing instances overrides it).
+
+        Args:
+            scenario: The scenario, overrides applied.
+            **kwargs: ``arrivals``, ``faults`` and ``keep_trace`` of :class:`InstanceGenerator`.
+        """
+        return InstanceGenerator(scenario, **kwargs)
 
     def _limits(self, max_jobs: int | None, max_nodes: int | None, max_edges: int | None,
                 max_pes: int | None) -> Limits:

@@ -18,6 +18,8 @@ ENV_IDS: dict[str, str] = {
     "socsim/SoCStream-v0": "socsim.envs.soc_stream:SoCStreamEnv",
     # The DeepSoCS / DS3Gym protocol preset, order mode; latency reward.
     "socsim/DeepSoCS-v0": "socsim.envs.deepsocs:DeepSoCSEnv",
+    # A fresh DAGGEN-style random DAG (5-20 tasks) on canonical3 at every reset; makespan.
+    "socsim/RandomDAG-v0": "socsim.envs.random_dag:RandomDAGEnv",
 }
 
 
@@ -27,6 +29,7 @@ VECTOR_ENTRY_POINTS: dict[str, str] = {
     "socsim/DAGSchedule-v0": "socsim.envs.vector:DAGScheduleVectorEnv",
     "socsim/SoCStream-v0": "socsim.envs.vector:SoCStreamVectorEnv",
     "socsim/DeepSoCS-v0": "socsim.envs.vector:DeepSoCSVectorEnv",
+    "socsim/RandomDAG-v0": "socsim.envs.vector:RandomDAGVectorEnv",
 }
 
 

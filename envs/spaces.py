@@ -334,7 +334,9 @@ class ObservationBuilder:
             raise ObservationLimitError(
                 f"platform '{platform.name}' has {num_pes} PEs but max_pes={self.limits.max_pes}; "
                 f"raise max_pes to at least {num_pes}")
-        if sim.pe_slowdown != self._slowdown:  # another DVFS setting: tables change
+        if sim.pe_slowdown != self._slowdown or len(self._tables) > 256:
+            # another DVFS setting (tables change), or many profiles seen (an environment
+            # drawing a new DAG per episode): start afresh rather than grow without bound
             self._tables.clear()
             self._slowdown = list(sim.pe_slowdown)
         self._clear_nodes(0, self.limits.max_nodes)

@@ -280,3 +280,12 @@ class DeepSoCSVectorEnv(SchedulingVectorEnv):
         from .deepsocs import DeepSoCSEnv
 
         super().__init__(DeepSoCSEnv, num_envs, **kwargs)
+
+
+class RandomDAGVectorEnv(SchedulingVectorEnv):
+    """``socsim/RandomDAG-v0`` batched (see :class:`SchedulingVectorEnv`)."""
+
+    def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
+        from .random_dag import RandomDAGEnv
+
+        super().__init__(RandomDAGEnv, num_envs, **kwargs)
