@@ -20,7 +20,8 @@ MODES = ("order", "assign")
 
 
 def test_importing_socsim_registers_every_id() -> None:
-    assert set(IDS) == {"socsim/DAGSchedule-v0", "socsim/SoCStream-v0", "socsim/DeepSoCS-v0"}
+    assert set(IDS) == {"socsim/DAGSchedule-v0", "socsim/SoCStream-v0", "socsim/DeepSoCS-v0",
+                        "socsim/RandomDAG-v0"}
     for env_id in IDS:
         assert env_id in gym.registry
     gym.register_envs(socsim)  # the "used import" idiom works

@@ -17,6 +17,7 @@ import json
 import os
 import re
 import tempfile
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,12 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     Flags whose default is ``None``, ``False`` or already named in the help
     text are left as they are.
     """
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        # Never break a word (a path, a flag) in two, however narrow the terminal.
+        text = self._whitespace_matcher.sub(" ", text).strip()
+        return textwrap.wrap(text, max(width, 20), break_long_words=False,
+                             break_on_hyphens=False)
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
