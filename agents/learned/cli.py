@@ -160,10 +160,11 @@ def add_learned_commands(sub: argparse._SubParsersAction) -> None:
                           help="run folder or checkpoint (default: the shipped agent)")
     evaluate.add_argument("--out", type=Path, default=Path("evaluate_results"),
                           help="without RUN: output folder (default evaluate_results)")
-    evaluate.add_argument("--noises", default="0,0.5",
-                          help="without RUN: execution-noise levels (default 0,0.5)")
+    evaluate.add_argument("--noises", default=None,
+                          help="execution-noise levels, e.g. 0,0.5 (default: without RUN "
+                          "0,0.5; with RUN the run's own noise)")
     evaluate.add_argument("--workers", type=int, default=None,
-                          help="without RUN: worker processes (default: all CPUs)")
+                          help="worker processes over seeds (default: all CPUs)")
     evaluate.add_argument("--env", default=None, help="environment id (default: the run's)")
     evaluate.add_argument("--env-kwargs", default=None, metavar="JSON",
                           help="environment keywords as a JSON object (default: the run's)")
@@ -341,22 +342,133 @@ def _train(args: argparse.Namespace, console: Any = None) -> int:
     return 0
 
 
-def evaluate_run(run: Path, env_id: str, env_kwargs: dict[str, Any], seeds: list[int],
-                 baselines: list[str]) -> dict[str, list[dict[str, float]]]:
-    """Metrics of a trained policy and of heuristics on the same reset seeds."""
+#: Encoder sizes an environment fixes, and the keyword that pads each (if any).
+FIT_FIELDS: dict[str, str | None] = {"num_pes": "max_pes", "max_jobs": "max_jobs",
+                                     "num_types": None, "node_dim": None, "edge_dim": None,
+                                     "pe_dim": None, "global_dim": None}
+
+
+def _misfits(policy: Any, env_id: str, env_kwargs: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    """Encoder sizes where ``policy`` and the environment differ: ``{field: (agent, env)}``."""
+    from .encoder import EncoderConfig
+    from .rollout import make_env
+
+    have = policy.config.encoder
+    env = make_env(env_id, {"baseline": None, **env_kwargs}, have.finish_features)
+    try:
+        want = EncoderConfig.from_space(env.observation_space)
+    finally:
+        env.close()
+    return {f: (getattr(have, f), getattr(want, f)) for f in FIT_FIELDS
+            if getattr(have, f) != getattr(want, f)}
+
+
+def check_fits(run: Path, policy: Any, env_id: str, env_kwargs: dict[str, Any],
+               run_env: str, run_kwargs: dict[str, Any]) -> None:
+    """Refuse, in one line, an environment whose observations the run's agent cannot read.
+
+    When padding the environment (``max_pes``, ``max_jobs`` up to the agent's
+    sizes) makes it fit, the fix names those ``--env-kwargs``; otherwise it
+    points to the run's own environment or to training on this one.
+
+    Raises:
+        UsageError: The agent's network and the environment's observation sizes differ.
+    """
+    from socsim.errors import UsageError
+
+    misfits = _misfits(policy, env_id, env_kwargs)
+    if not misfits:
+        return
+    sizes = ", ".join(f"{f} {agent} (agent) vs {env} (env)" for f, (agent, env) in misfits.items())
+    pads = {FIT_FIELDS[f]: agent for f, (agent, env) in misfits.items()
+            if FIT_FIELDS[f] is not None and env < agent}
+    fix = ""
+    if pads:
+        padded = {**env_kwargs, **pads}
+        try:
+            fits = not _misfits(policy, env_id, padded)
+        except (ValueError, TypeError, KeyError):
+            fits = False
+        if fits:
+            fix = f"pad the env to the agent's sizes: --env-kwargs '{json.dumps(padded)}'"
+    if not fix:
+        own = f"--env {run_env}" + (f" --env-kwargs '{json.dumps(run_kwargs)}'"
+                                    if run_kwargs else "")
+        fix = (f"evaluate it on the env it was trained on (omit --env and --env-kwargs, or "
+               f"{own}), or train a run for this env: socsim train --env {env_id}")
+    raise UsageError(f"the agent of run {run} (trained on {run_env}) does not fit --env "
+                     f"{env_id} {json.dumps(env_kwargs)}: {sizes}. Fix: {fix}")
+
+
+_POLICIES: dict[str, Any] = {}  # per worker process: the run's policy, loaded once
+
+
+def _evaluate_seed(job: tuple[str, str, dict[str, Any], int, tuple[str, ...]]
+                   ) -> dict[str, dict[str, float]]:
+    """One seed: the run's policy and each heuristic (module level, so that it pickles)."""
+    import torch
+
     from socsim.envs import run_heuristic
 
     from .checkpoint import load_policy
     from .rollout import evaluate_policy, make_env
 
+    run, env_id, env_kwargs, seed, baselines = job
+    torch.set_num_threads(1)
+    if run not in _POLICIES:
+        _POLICIES[run] = load_policy(Path(run))
+    policy = _POLICIES[run]
     kwargs = {"baseline": None, **env_kwargs}
-    policy = load_policy(run)
     env = make_env(env_id, kwargs, policy.config.encoder.finish_features)
-    out = {"learned": evaluate_policy(env, policy, seeds)}
+    out = {"learned": evaluate_policy(env, policy, [seed])[0]}
+    env.close()
     for name in baselines:  # heuristics in assign mode: their own runs
         henv = make_env(env_id, {**kwargs, "action_mode": "assign"})
-        out[name] = [{"seed": s, **run_heuristic(henv, name, seed=s)["metrics"]} for s in seeds]
+        out[name] = {"seed": seed, **run_heuristic(henv, name, seed=seed)["metrics"]}
+        henv.close()
     return out
+
+
+def evaluate_run(run: Path, env_id: str, env_kwargs: dict[str, Any], seeds: list[int],
+                 baselines: list[str], workers: int | None = 1,
+                 progress: bool = False) -> dict[str, list[dict[str, float]]]:
+    """Metrics of a trained policy and of heuristics on the same reset seeds.
+
+    Args:
+        run: Run folder or checkpoint.
+        env_id: Environment id.
+        env_kwargs: Environment keywords.
+        seeds: Reset seeds (one episode each per scheduler).
+        baselines: Heuristics run on the same seeds.
+        workers: Worker processes over seeds (``None``: all CPUs; 1: this process).
+        progress: Show a rich progress bar (one step per seed).
+
+    Returns:
+        ``{"learned": [...], name: [...]}``: one metrics dict per seed, in seed order.
+    """
+    import os
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from .common import progress_bar
+
+    jobs = [(str(run), env_id, dict(env_kwargs), s, tuple(baselines)) for s in seeds]
+    done: dict[int, dict[str, dict[str, float]]] = {}
+    workers = min(workers or os.cpu_count() or 1, max(len(jobs), 1))
+    with progress_bar(disable=not progress) as bar:
+        task = bar.add_task(f"evaluate {env_id}", total=len(jobs),
+                            status=f"{workers} worker{'s' if workers > 1 else ''}")
+        if workers == 1:
+            for k, job in enumerate(jobs):
+                done[k] = _evaluate_seed(job)
+                bar.advance(task)
+        else:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                futures = {pool.submit(_evaluate_seed, job): k for k, job in enumerate(jobs)}
+                for future in as_completed(futures):
+                    done[futures[future]] = future.result()
+                    bar.advance(task)
+    names = ["learned", *baselines]
+    return {name: [done[k][name] for k in range(len(jobs))] for name in names}
 
 
 def summarize(results: dict[str, list[dict[str, float]]],
@@ -393,36 +505,64 @@ def _showcase(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace, console: Any = None) -> int:
-    from .checkpoint import CheckpointNotFoundError, read_config
+    import sys
+
+    from socsim.errors import UsageError
+
+    from .checkpoint import CheckpointNotFoundError, load_policy, read_config
+    from .showcase import format_table, rows_from_results, write_outputs
 
     args.env_kwargs = parse_env_kwargs(args.env_kwargs)
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers must be >= 1, got {args.workers}")
     if args.run is None:
+        args.noises = args.noises if args.noises is not None else "0,0.5"
         return _showcase(args)
     if not args.run.exists():
         raise CheckpointNotFoundError(args.run, "does not exist", "give a run folder made by "
                                       "'socsim train --out DIR', or a checkpoint file in one")
 
     config = read_config(args.run)
-    env_id = args.env or config.get("env_id", "socsim/DeepSoCS-v0")
-    env_kwargs = args.env_kwargs if args.env_kwargs is not None else config.get("env_kwargs", {})
-    check_env(env_id, env_kwargs)
+    run_env = config.get("env_id", "socsim/DeepSoCS-v0")
+    run_kwargs = config.get("env_kwargs", {}) or {}
+    env_id = args.env or run_env
+    env_kwargs = args.env_kwargs if args.env_kwargs is not None else run_kwargs
+    try:
+        noises: list[float | None] = (_noises(args.noises) if args.noises is not None
+                                      else [None])
+    except ValueError:
+        raise UsageError(f"--noises {args.noises!r} is not a comma-separated list of numbers. "
+                         "Fix: e.g. --noises 0,0.5") from None
+    if not noises:
+        raise UsageError("--noises is empty. Fix: give levels, e.g. --noises 0,0.5")
+    level_kwargs = {n: env_kwargs if n is None else {**env_kwargs, "noise": n} for n in noises}
+    policy = load_policy(args.run)
+    for kwargs in level_kwargs.values():
+        check_env(env_id, kwargs)
+        check_fits(args.run, policy, env_id, kwargs, run_env, run_kwargs)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     baselines = [b for b in args.baselines.split(",") if b]
-    results = evaluate_run(args.run, env_id, env_kwargs, seeds, baselines)
-    summary = summarize(results)
-    completed_only = summarize(results, "mean_latency")
-    done, left = summarize(results, "completed"), summarize(results, "in_system")
-    print(f"{env_id} {json.dumps(env_kwargs)}, {len(seeds)} seeds, ranked by censored mean "
-          f"latency (us, unfinished jobs at their age at the horizon) +- s.e.; completed-only "
-          f"mean, jobs completed and left in the system beside it")
-    for name in sorted(summary, key=lambda n: summary[n][0]):
-        mean, se = summary[name]
-        print(f"  {name:12s} {mean:8.2f} +- {se:.2f}   completed-only "
-              f"{completed_only[name][0]:8.2f}   completed {done[name][0]:6.1f}   "
-              f"in system {left[name][0]:4.1f}")
+    print(f"{args.run} on {env_id} {json.dumps(env_kwargs)} vs {', '.join(baselines) or 'none'}"
+          f", {len(seeds)} seeds ({seeds[0]}..{seeds[-1]}); ranked by censored mean latency "
+          f"(unfinished jobs at their age at the horizon), us; completed-only mean, jobs "
+          f"completed and left in the system beside it")
     folder = (args.run if args.run.is_dir() else args.run.parent) / "eval"
-    path = write_inside(folder, eval_file_name(env_kwargs),
-                        {"env_id": env_id, "env_kwargs": env_kwargs, "seeds": seeds,
-                         "summary": summary, "results": results})
-    print(f"wrote {path}")
+    by_noise: dict[float, dict[str, list[dict[str, float]]]] = {}
+    written = []
+    for noise, kwargs in level_kwargs.items():
+        results = evaluate_run(args.run, env_id, kwargs, seeds, baselines,
+                               workers=args.workers, progress=sys.stdout.isatty())
+        level = float(kwargs.get("noise", noise if noise is not None else 0.0))
+        by_noise[level] = results
+        written.append(write_inside(folder, eval_file_name(kwargs),
+                                    {"env_id": env_id, "env_kwargs": kwargs, "seeds": seeds,
+                                     "summary": summarize(results), "results": results}))
+    rows = rows_from_results(by_noise, baselines)
+    print(format_table(rows, baselines))
+    stem = eval_file_name({**env_kwargs, "noises": ",".join(f"{n:g}" for n in by_noise),
+                           "env": env_id})[:-len(".json")]
+    written += write_outputs(rows, baselines, folder, stem=stem,
+                             title=f"{args.run.name} vs heuristics on {env_id}, "
+                             f"{len(seeds)} seeds")
+    print(f"wrote {', '.join(str(p) for p in written)}")
     return 0

@@ -100,6 +100,51 @@ def agent_vs_heuristics(agent: str = "learned:default", noises: Sequence[float] 
     return rows
 
 
+def rows_from_results(results: dict[float, dict[str, list[dict[str, float]]]],
+                      baselines: Sequence[str],
+                      metric: str = "censored_mean_latency") -> list[Row]:
+    """Table rows from per-seed metrics (what ``socsim evaluate RUN`` measures).
+
+    Args:
+        results: For each noise level, each scheduler's metrics, one dict per
+            seed, in the same seed order for every scheduler (paired seeds).
+        baselines: Reference schedulers for the relative differences.
+        metric: What ``mean`` and ``vs`` measure.
+
+    Returns:
+        One :class:`Row` per noise level and scheduler, in the order given.
+    """
+    from ..compare_cmd import paired_ratio
+
+    def values(rows: list[dict[str, float]], key: str) -> list[float]:
+        return [float(r.get(key, math.nan)) for r in rows]
+
+    def mean_se(xs: list[float]) -> tuple[float, float]:
+        finite = [x for x in xs if math.isfinite(x)]
+        if not finite:
+            return math.nan, math.nan
+        mean = sum(finite) / len(finite)
+        if len(finite) < 2:
+            return mean, math.nan
+        var = sum((x - mean) ** 2 for x in finite) / (len(finite) - 1)
+        return mean, math.sqrt(var / len(finite))
+
+    out = []
+    for noise, by_name in results.items():
+        means = {name: mean_se(values(rows, metric))[0] for name, rows in by_name.items()}
+        for name, rows in by_name.items():
+            mean, se = mean_se(values(rows, metric))
+            vs = {b: mean / means[b] - 1.0 if means[b] else math.nan for b in baselines}
+            vs_se = {b: 0.0 if b == name else paired_ratio(values(rows, metric),
+                                                          values(by_name[b], metric))[1]
+                     for b in baselines}
+            out.append(Row(float(noise), name, mean, se, vs, vs_se,
+                           mean_se(values(rows, "mean_latency"))[0],
+                           mean_se(values(rows, "completed"))[0],
+                           mean_se(values(rows, "in_system"))[0]))
+    return out
+
+
 def format_table(rows: Sequence[Row], baselines: Sequence[str]) -> str:
     """A markdown table of ``rows``."""
     head = (["sigma", "scheduler", "censored latency (us)", "s.e."]
@@ -114,10 +159,23 @@ def format_table(rows: Sequence[Row], baselines: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def write_outputs(rows: Sequence[Row], baselines: Sequence[str], out_dir: Path) -> list[Path]:
-    """``agent_vs_heft.csv``, ``.md`` and ``.png`` in ``out_dir`` (see :func:`_plot`)."""
+def write_outputs(rows: Sequence[Row], baselines: Sequence[str], out_dir: Path,
+                  stem: str = "agent_vs_heft",
+                  title: str = "learned agent vs heuristics, held-out seeds") -> list[Path]:
+    """``STEM.csv``, ``.md`` and ``.png`` in ``out_dir`` (see :func:`plot_agent_vs_heuristics`).
+
+    Args:
+        rows: The table's rows.
+        baselines: Reference schedulers of the ``vs`` columns.
+        out_dir: Folder to write to (created if missing).
+        stem: File name without extension (a plain name, no folder).
+        title: Title of the plot.
+
+    Returns:
+        The paths written: csv, md, png.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    csv_path, md_path, png_path = (out_dir / f"agent_vs_heft.{ext}" for ext in ("csv", "md", "png"))
+    csv_path, md_path, png_path = (out_dir / f"{stem}.{ext}" for ext in ("csv", "md", "png"))
     with csv_path.open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["noise", "scheduler", "censored_mean_latency", "se",
@@ -130,11 +188,13 @@ def write_outputs(rows: Sequence[Row], baselines: Sequence[str], out_dir: Path) 
                              round(r.completed_mean, 4), round(r.completed, 3),
                              round(r.in_system, 3)])
     md_path.write_text(format_table(rows, baselines) + "\n")
-    plot_agent_vs_heuristics(rows, baselines).savefig(png_path)
+    plot_agent_vs_heuristics(rows, baselines, title).savefig(png_path)
     return [csv_path, md_path, png_path]
 
 
-def plot_agent_vs_heuristics(rows: Sequence[Row], baselines: Sequence[str]) -> Figure:
+def plot_agent_vs_heuristics(rows: Sequence[Row], baselines: Sequence[str],
+                             title: str = "learned agent vs heuristics, held-out seeds"
+                             ) -> Figure:
     """Two panels: mean latency from zero, and the agent's difference to each baseline.
 
     Left: bars of mean job latency per noise level and scheduler, y-axis from
@@ -189,7 +249,8 @@ def plot_agent_vs_heuristics(rows: Sequence[Row], baselines: Sequence[str]) -> F
     right.set_ylabel("difference in mean latency (%)")
     right.set_title("difference to each heuristic, ±1 s.e. (paired seeds; below 0 is better)",
                     fontsize=9)
-    right.legend(fontsize=8, loc="best")
-    fig.suptitle("learned agent vs heuristics, held-out seeds", fontsize=10)
+    if pairs:
+        right.legend(fontsize=8, loc="best")
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
