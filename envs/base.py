@@ -30,7 +30,13 @@ from .core import PLACEMENTS, Engine, InvalidAction
 from .generator import InstanceGenerator, apply_overrides
 from .render import render_gantt, render_text
 from .rewards import RewardSpec
-from .spaces import GraphObservation, Limits, MaskedDiscrete, observation_space
+from .spaces import (
+    GraphObservation,
+    Limits,
+    MaskedDiscrete,
+    ObservationLimitError,
+    observation_space,
+)
 
 ACTION_MODES = ("order", "assign")
 INVALID_ACTION_POLICIES = ("remap", "raise", "noop")
@@ -188,8 +194,8 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
         num_pes = self.generator.platform.num_pes
         pes = max_pes or num_pes
         if pes < num_pes:
-            raise ValueError(f"platform '{self.generator.platform.name}' has {num_pes} PEs but "
-                             f"max_pes={pes}; raise max_pes to at least {num_pes}")
+            raise ObservationLimitError(f"platform '{self.generator.platform.name}' has "
+                                        f"{num_pes} PEs but max_pes={pes}", "max_pes", num_pes)
         return Limits(jobs, nodes, edges, pes)
 
     # ----------------------------------------------------------- Gymnasium

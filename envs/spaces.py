@@ -67,7 +67,55 @@ EDGE_FEATURES = ("transfer_time",)  # volume over the mean bandwidth, over the t
 
 
 class ObservationLimitError(ValueError):
-    """A scenario needs more room than an observation limit allows."""
+    """A scenario needs more room than an observation limit allows.
+
+    The message's fix names the environment keyword to raise; the command
+    line rewords it for the command in use with :meth:`for_command`.
+
+    Args:
+        problem: What does not fit.
+        keyword: The limit to raise (``max_pes``, ``max_jobs``, ``max_nodes``, ``max_edges``).
+        minimum: The least value that fits (``None``: unknown).
+        cap: Whether capping the jobs in the system (``max_in_system``) also helps.
+    """
+
+    def __init__(self, problem: str, keyword: str, minimum: int | None = None,
+                 cap: bool = False) -> None:
+        super().__init__(problem, keyword, minimum, cap)  # args rebuild it when unpickled
+        self.problem, self.keyword, self.minimum, self.cap = problem, keyword, minimum, cap
+
+    def _value(self) -> str:
+        return "N" if self.minimum is None else str(self.minimum)
+
+    def __str__(self) -> str:
+        at_least = f" to at least {self.minimum}" if self.minimum is not None else ""
+        fix = (f"raise {self.keyword}{at_least} (the environment keyword "
+               f"{self.keyword}={self._value()})")
+        if self.cap:
+            fix += ", or cap the jobs in the system with max_in_system="
+        return f"{self.problem}; {fix}"
+
+    def for_command(self, command: str) -> str:
+        """The message with a fix that names the flags of ``socsim COMMAND``.
+
+        ``train`` and ``evaluate`` take ``--env-kwargs``; ``compare`` (and
+        ``simulate``) take no environment keywords: the limits there come from
+        a ``learned:`` run, so the fix is to retrain that run, or to lower
+        ``--max-in-system`` where that helps.
+        """
+        kwargs = f"--env-kwargs '{{\"{self.keyword}\": {self._value()}}}'"
+        if command in ("train", "evaluate"):
+            fix = f"add {kwargs} (beside your other keywords)"
+            if self.cap:
+                fix += ", or cap the jobs in the system with --env-kwargs '{\"max_in_system\": N}'"
+        else:
+            fix = (f"socsim {command} takes no environment keywords: the learned: scheduler's "
+                   f"run fixes {self.keyword}; retrain it with socsim train {kwargs}")
+            if self.keyword == "max_pes":
+                fix += ", or pick a --platform with fewer PEs"
+            if self.cap:
+                fix += ", or lower --max-in-system"
+        return f"{self.problem}. Fix: {fix}"
 
 
 @dataclass(frozen=True)
@@ -332,8 +380,8 @@ class ObservationBuilder:
         num_pes = platform.num_pes
         if num_pes > self.limits.max_pes:
             raise ObservationLimitError(
-                f"platform '{platform.name}' has {num_pes} PEs but max_pes={self.limits.max_pes}; "
-                f"raise max_pes to at least {num_pes}")
+                f"platform '{platform.name}' has {num_pes} PEs but max_pes={self.limits.max_pes}",
+                "max_pes", num_pes)
         if sim.pe_slowdown != self._slowdown or len(self._tables) > 256:
             # another DVFS setting (tables change), or many profiles seen (an environment
             # drawing a new DAG per episode): start afresh rather than grow without bound
@@ -375,8 +423,8 @@ class ObservationBuilder:
         limits = self.limits
         if not self._free_index:
             raise ObservationLimitError(
-                f"more than max_jobs={limits.max_jobs} jobs are in the system; raise max_jobs "
-                "(or cap the jobs in the system with max_in_system)")
+                f"more than max_jobs={limits.max_jobs} jobs are in the system", "max_jobs",
+                cap=True)
         tables = self.tables(state.profile)
         self._check_fits(state.profile, tables)
         if (self._node_top + tables.n > limits.max_nodes
@@ -387,11 +435,11 @@ class ObservationBuilder:
         if used_nodes > limits.max_nodes:
             raise ObservationLimitError(
                 f"the jobs in the system need {used_nodes} task slots but max_nodes="
-                f"{limits.max_nodes}; raise max_nodes (or lower max_in_system)")
+                f"{limits.max_nodes}", "max_nodes", used_nodes, cap=True)
         if used_edges > limits.max_edges:
             raise ObservationLimitError(
                 f"the jobs in the system need {used_edges} edge slots but max_edges="
-                f"{limits.max_edges}; raise max_edges (or lower max_in_system)")
+                f"{limits.max_edges}", "max_edges", used_edges, cap=True)
         job = JobSlots(state, heapq.heappop(self._free_index), tables)
         self._place(job)
         self.jobs[state.id] = job
@@ -602,11 +650,11 @@ class ObservationBuilder:
         if tables.n > limits.max_nodes:
             raise ObservationLimitError(
                 f"a job of profile '{profile.name}' has {tables.n} tasks but max_nodes="
-                f"{limits.max_nodes}; raise max_nodes to at least {tables.n}")
+                f"{limits.max_nodes}", "max_nodes", tables.n)
         if tables.m > limits.max_edges:
             raise ObservationLimitError(
                 f"a job of profile '{profile.name}' has {tables.m} edges but max_edges="
-                f"{limits.max_edges}; raise max_edges to at least {tables.m}")
+                f"{limits.max_edges}", "max_edges", tables.m)
 
     def _place(self, job: JobSlots) -> None:
         """Write a job's rows at the current tops and move the tops past it."""

@@ -47,7 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_error(exc.as_flag_error())
         return 2
     except (ConfigError, UsageError, SchedulingError, ValueError) as exc:
-        print_error(exc)
+        reword = getattr(exc, "for_command", None)  # an observation limit: this command's flags
+        print_error(reword(args.command) if callable(reword) else exc)
         return 2
 
 

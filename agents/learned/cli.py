@@ -217,6 +217,10 @@ def check_env(env_id: str, env_kwargs: dict[str, Any], flag: str = "--env-kwargs
     try:
         make_env(env_id, {"baseline": None, **env_kwargs}).close()
     except (ValueError, TypeError, KeyError) as exc:
+        reword = getattr(exc, "for_command", None)  # an observation limit: name --env-kwargs
+        if callable(reword):
+            raise UsageError(f"--env {env_id} {flag} {json.dumps(env_kwargs)}: "
+                             f"{reword('train')}") from None
         raise UsageError(f"--env {env_id} {flag} {json.dumps(env_kwargs)}: {exc}. Fix: "
                          f"change --env or {flag} (see docs/environments.md)") from None
 

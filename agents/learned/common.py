@@ -73,14 +73,35 @@ def prepare_run(run_dir: Path, config: dict[str, Any], args: dict[str, Any] | No
             old.pop(key, None)
             new.pop(key, None)
         if old != new:
-            raise ValueError(f"{run_dir} holds a run with another configuration; use a new "
-                             "--out folder, or the same arguments to resume it")
+            raise ValueError(f"{run_dir} holds a run with another configuration ("
+                             f"{config_diff(old, new)}); use a new --out folder, or the same "
+                             "arguments to resume it")
     write_json(path, config)
     if args is not None:
         from .hyperparams import write_hyperparams
 
         write_json(run_dir / "args.json", args)
         write_hyperparams(run_dir, args)
+
+
+def config_diff(old: dict[str, Any], new: dict[str, Any]) -> str:
+    """The keys where two configurations differ, each with its old and new value.
+
+    Args:
+        old: The configuration in the run folder.
+        new: The configuration asked for now.
+
+    Returns:
+        ``'lr: 0.002 -> 0.01, teacher: "etf" -> "heft-rt"'`` (a missing key
+        shows as ``(unset)``), keys in sorted order.
+    """
+    import json
+
+    def show(config: dict[str, Any], key: str) -> str:
+        return json.dumps(config[key], sort_keys=True) if key in config else "(unset)"
+
+    keys = sorted(k for k in {*old, *new} if old.get(k, ...) != new.get(k, ...))
+    return ", ".join(f"{k}: {show(old, k)} -> {show(new, k)}" for k in keys)
 
 
 #: The best policy of the periodic evaluations, and when it was found.
