@@ -57,6 +57,12 @@ BOUND_METRICS: dict[str, str] = {
     "clairvoyant_optimal": "fraction of runs where CP-SAT proved its schedule optimal",
 }
 
+#: Fault metrics, summarised when the runs carry them and shown when any run had a fault.
+FAULT_METRICS: dict[str, str] = {
+    "failed": "failed jobs",
+    "pe_down_us": "PE down time (us, summed over PEs)",
+}
+
 #: The metric schedulers are ranked by (less is better): the censored mean latency.
 RANK_METRIC = "censored_mean_latency"
 
@@ -97,7 +103,9 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
         row = bound_row(spec.scenario.simulator(spec.seed), spec.scheduler, spec.clairvoyant_s)
         return {"scheduler": spec.scheduler, "seed": spec.seed, **row}
     result = spec.scenario.simulator(spec.seed).run(make_scheduler(spec.scheduler))
-    return {"scheduler": spec.scheduler, "seed": spec.seed, **result.metrics}
+    down = sum(end - start for _, start, end in result.pe_down)
+    return {"scheduler": spec.scheduler, "seed": spec.seed, **result.metrics,
+            "pe_down_us": float(down)}
 
 
 @dataclass(frozen=True)
@@ -181,6 +189,10 @@ class CompareResult:
         paths["json"].write_text(json.dumps(self.to_json(), indent=2, allow_nan=False) + "\n",
                                  encoding="utf-8")
         return paths
+
+    def had_faults(self) -> bool:
+        """Whether any run had a PE down or a failed job."""
+        return any(r.get("failed", 0) or r.get("pe_down_us", 0) for r in self.rows)
 
     def summary_rows(self) -> list[dict[str, Any]]:
         """One flat row per scheduler: ``<metric>_mean``, ``_sem``, ``_ratio``."""
@@ -305,7 +317,8 @@ def map_runs(specs: list[RunSpec], workers: int | None = None,
 
 
 def _summaries(result: CompareResult) -> dict[str, dict[str, Summary]]:
-    extra = [m for m in BOUND_METRICS if result.rows and all(m in r for r in result.rows)]
+    extra = [m for m in [*FAULT_METRICS, *BOUND_METRICS]
+             if m not in SUMMARY_METRICS and result.rows and all(m in r for r in result.rows)]
     table = {name: {metric: summarise(result.values(name, metric))
                     for metric in [*SUMMARY_METRICS, *extra]} for name in result.schedulers}
     if result.baseline is None:

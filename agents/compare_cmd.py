@@ -25,7 +25,14 @@ from socsim.errors import UsageError
 from socsim.schedulers import make_scheduler, scheduler_names, scheduler_prefixes
 from socsim.simulator import QUEUE_DISCIPLINES
 
-from .compare import BACKENDS, BOUND_METRICS, SUMMARY_METRICS, CompareResult, compare
+from .compare import (
+    BACKENDS,
+    BOUND_METRICS,
+    FAULT_METRICS,
+    SUMMARY_METRICS,
+    CompareResult,
+    compare,
+)
 from .scenario import PRESETS, Preset, Scenario
 
 DEFAULT_SCHEDULERS = ("heft-rt", "etf", "eft", "met", "random")
@@ -255,18 +262,24 @@ def summary_table(result: CompareResult, preset: Preset | None = None) -> Table:
     base = result.baseline
     ratio_note = f"ratio = mean / {base}'s mean" if base else "no HEFT baseline in this run"
     bounds = [m for m in BOUND_METRICS if m in result.summary[result.schedulers[0]]]
+    fault_note = ("; failed jobs and PE down time (summed over PEs) per run"
+                  if result.had_faults() else "")
     bound_note = ("; bound: per run, from its own admitted jobs and arrivals; gap = censored "
                   "/ bound - 1" if bounds else "")
     table = Table(title=f"{result.scenario.describe()}; {len(result.seeds)} seeds "
                   f"({result.seeds[0]}..{result.seeds[-1]}); ranked by censored latency "
                   f"(unfinished jobs at their age at the end; 'latency' = completed jobs "
-                  f"only); {ratio_note}{bound_note}")
+                  f"only); {ratio_note}{fault_note}{bound_note}")
     table.add_column("scheduler")
     reference = preset.reference if preset else {}
     if reference:
         table.add_column(f"published\n{preset.reference_metric}", justify="right")
     for metric, heading in SUMMARY_METRICS.items():
         table.add_column(_TABLE_HEADINGS.get(metric, heading), justify="right")
+    faults = [m for m in FAULT_METRICS if result.had_faults()
+              and m in result.summary[result.schedulers[0]]]
+    for metric in faults:
+        table.add_column(_FAULT_HEADINGS[metric], justify="right")
     for metric in bounds:
         table.add_column(_BOUND_HEADINGS[metric], justify="right")
     for name in result.ranking():
@@ -280,6 +293,9 @@ def summary_table(result: CompareResult, preset: Preset | None = None) -> Table:
             if base and name != base and math.isfinite(value.ratio):
                 cell += f"\n{value.ratio:.3f}x"
             cells.append(cell)
+        for metric in faults:
+            value = result.summary[name][metric]
+            cells.append(f"{_num(value.mean)} ±{_num(value.sem)}")
         for metric in bounds:
             value = result.summary[name][metric]
             if metric.endswith("_gap"):
@@ -292,6 +308,9 @@ def summary_table(result: CompareResult, preset: Preset | None = None) -> Table:
         table.add_row(*cells)
     return table
 
+
+#: Headings of the fault columns (shown when any run had a PE down or a failed job).
+_FAULT_HEADINGS = {"failed": "failed\njobs", "pe_down_us": "PE down\nus"}
 
 #: Headings of the bound columns (``--bound``, ``--clairvoyant``).
 _BOUND_HEADINGS = {"lower_bound": "bound us", "bound_gap": "gap to\nbound",
