@@ -53,6 +53,10 @@ from socsim.workload import BoundProfile
 
 QUEUE_DISCIPLINES = ("fifo", "first-ready", "first-ready-job")
 
+#: Random fault events in a row, with no other event between them, after which a
+#: run without a horizon is declared stuck (they alone never end it).
+FAULT_ONLY_LIMIT = 100_000
+
 # Event kinds double as priorities among events at the same instant.
 _FINISH, _RECOVER, _FAIL, _ARRIVE, _WAKE = range(5)
 
@@ -183,6 +187,7 @@ class Simulator:
         self._decision = False
         self._arrival_pending = False
         self._turned_away = False
+        self._fault_only = 0  # random fault events handled since any other event
         self._blocked = 0
         self._started = False
         self._finished = False
@@ -413,6 +418,11 @@ class Simulator:
             self.now = time
             while events and events[0][0] == time:
                 _, kind, _, a, b = heapq.heappop(events)
+                if kind in (_FAIL, _RECOVER):
+                    if b:  # a random failure or repair: those cycle for ever on their own
+                        self._fault_only += 1
+                else:
+                    self._fault_only = 0
                 if kind == _FINISH:
                     self._on_finish(a, b)
                 elif kind == _WAKE:
@@ -425,6 +435,11 @@ class Simulator:
                 else:
                     self._on_recover(a, b)
             self._start_dirty()
+            if self._fault_only > FAULT_ONLY_LIMIT and horizon is None and self.jobs:
+                # Nothing but random failures and repairs for that long: no task ran or
+                # finished and no job came, so the run cannot end (the scheduler places
+                # nothing, or nothing it placed can start).
+                raise SchedulingError(self._stall_message())
             if self._turned_away:
                 self._turned_away = False
                 # Retrying arrivals never let the event queue run dry: without a

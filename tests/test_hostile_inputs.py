@@ -199,3 +199,13 @@ def test_huge_times_are_refused(argv: list[str], message: str,
     assert main(["simulate", "--scheduler", "met", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_random_faults_without_horizon_cannot_spin_for_ever() -> None:
+    # Random failures and repairs never stop on their own: with a scheduler that places
+    # nothing and no horizon, the run used to cycle through them for ever.
+    platform = catalog.get_platform("canonical3")
+    source = JobSource([catalog.get_workload("canonical").bind(platform)], max_jobs=2)
+    sim = Simulator(platform, source, seed=0, faults=FaultModel(mtbf=50.0, mttr=5.0))
+    with pytest.raises(SchedulingError, match="stuck"):
+        run_with_alarm(lambda: sim.run(PlacesNothing()), seconds=60)
