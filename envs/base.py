@@ -257,7 +257,8 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
         action = _as_action(action)
         problem = self._problem(action)
         if problem:
-            if self.invalid_action == "raise" or not 0 <= action < self._mask.size:
+            if self.invalid_action == "raise" or not 0 <= action < self._mask.size \
+                    or not self._mask.any():
                 raise InvalidAction(problem)
             if self.invalid_action == "noop":
                 info = self._info()
