@@ -31,9 +31,9 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from socsim.workload import BoundProfile
 
@@ -146,6 +146,56 @@ def solve(model: cp_model.CpModel, time_limit: float, workers: int | None, seed:
     return solver, status, time.perf_counter() - began
 
 
+def add_placements(model: cp_model.CpModel, problem: Problem, start: Sequence[Any],
+                   end: Sequence[Any], ticks: Callable[[float], int],
+                   pe_ready: Sequence[int] | None = None) -> list[dict[int, Any]]:
+    """Each task on exactly one eligible PE, tasks of one PE never overlapping.
+
+    Args:
+        model: The CP-SAT model.
+        problem: The tasks, their eligible PEs and costs.
+        start: Per task, its start variable.
+        end: Per task, its end variable (constrained to start + cost on its PE).
+        ticks: A time in the model's scaled integer units.
+        pe_ready: Per PE, the earliest start of a task there (scaled), if any.
+
+    Returns:
+        Per task, its PE -> "runs there" Boolean variable.
+    """
+    on: list[dict[int, Any]] = []
+    per_pe: list[list[Any]] = [[] for _ in range(problem.num_pes)]
+    for t in range(problem.num_tasks):
+        on.append({})
+        for p in problem.eligible[t]:
+            x = model.new_bool_var(f"x{t}_{p}")
+            on[t][p] = x
+            per_pe[p].append(model.new_optional_fixed_size_interval_var(
+                start[t], ticks(problem.cost[t][p]), x, f"I{t}_{p}"))
+            if pe_ready is not None and pe_ready[p] > 0:
+                model.add(start[t] >= pe_ready[p]).only_enforce_if(x)
+        model.add_exactly_one(on[t].values())
+        model.add(end[t] == start[t] + sum(ticks(problem.cost[t][p]) * x
+                                           for p, x in on[t].items()))
+    for intervals in per_pe:
+        if len(intervals) > 1:
+            model.add_no_overlap(intervals)
+    return on
+
+
+def add_precedences(model: cp_model.CpModel, problem: Problem, on: Sequence[dict[int, Any]],
+                    start: Sequence[Any], end: Sequence[Any],
+                    ticks: Callable[[float], int]) -> None:
+    """A task starts after each predecessor ends, plus the transfer when their PEs differ."""
+    for u in range(problem.num_tasks):
+        for v, volume in problem.succs[u]:
+            model.add(start[v] >= end[u])
+            for p, x_u in on[u].items():
+                for q, x_v in on[v].items():
+                    delay = ticks(problem.transfer(p, q, volume)) if p != q else 0
+                    if delay > 0:
+                        model.add(start[v] >= end[u] + delay).only_enforce_if([x_u, x_v])
+
+
 class _Model:
     """The CP-SAT model of one problem, in scaled integer time."""
 
@@ -171,41 +221,13 @@ class _Model:
                            default=0) for t in range(n) for _, v in problem.succs[t])
         self.start = [model.new_int_var(0, horizon, f"S{t}") for t in range(n)]
         self.end = [model.new_int_var(0, horizon, f"E{t}") for t in range(n)]
-        self.on: list[dict[int, cp_model.IntVar]] = []
-        per_pe: list[list[cp_model.IntervalVar]] = [[] for _ in pes]
-        for t in range(n):
-            self.on.append({})
-            for p in problem.eligible[t]:
-                x = model.new_bool_var(f"x{t}_{p}")
-                self.on[t][p] = x
-                per_pe[p].append(model.new_optional_fixed_size_interval_var(
-                    self.start[t], self.ticks(problem.cost[t][p]), x, f"I{t}_{p}"))
-                if ready[p] > 0:
-                    model.add(self.start[t] >= ready[p]).only_enforce_if(x)
-            model.add_exactly_one(self.on[t].values())
-            model.add(self.end[t] == self.start[t] + sum(
-                self.ticks(problem.cost[t][p]) * x for p, x in self.on[t].items()))
-        for intervals in per_pe:
-            if len(intervals) > 1:
-                model.add_no_overlap(intervals)
-        self._precedences()
+        self.on = add_placements(model, problem, self.start, self.end, self.ticks, ready)
+        add_precedences(model, problem, self.on, self.start, self.end, self.ticks)
         self.makespan = model.new_int_var(0, horizon, "C")
         model.add_max_equality(self.makespan, self.end)
         model.add(self.makespan >= math.floor(cheap_bound * self.scale + 1e-9))
         model.minimize(self.makespan)
         self._hint(hint)
-
-    def _precedences(self) -> None:
-        problem, model = self.problem, self.model
-        for u in range(problem.num_tasks):
-            for v, volume in problem.succs[u]:
-                model.add(self.start[v] >= self.end[u])
-                for p, x_u in self.on[u].items():
-                    for q, x_v in self.on[v].items():
-                        delay = self.ticks(problem.transfer(p, q, volume)) if p != q else 0
-                        if delay > 0:
-                            model.add(self.start[v] >= self.end[u] + delay).only_enforce_if(
-                                [x_u, x_v])
 
     def _hint(self, plan: Plan) -> None:
         for t in range(self.problem.num_tasks):

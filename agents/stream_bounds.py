@@ -83,7 +83,7 @@ from socsim.schedulers import make_scheduler
 from socsim.simulator import Simulator
 from socsim.workload import BoundProfile
 
-from .exact import scale_for, solve
+from .exact import add_placements, add_precedences, scale_for, solve
 from .planning import Problem
 
 INF = math.inf
@@ -495,30 +495,8 @@ class _StreamModel:
                                    for t, s in enumerate(hint_start)))
         self.start = [model.new_int_var(release[t], horizon, f"S{t}") for t in range(n)]
         self.end_var = [model.new_int_var(0, horizon, f"E{t}") for t in range(n)]
-        self.on: list[dict[int, Any]] = []
-        per_pe: list[list[Any]] = [[] for _ in pes]
-        for t in range(n):
-            self.on.append({})
-            for p in problem.eligible[t]:
-                x = model.new_bool_var(f"x{t}_{p}")
-                self.on[t][p] = x
-                per_pe[p].append(model.new_optional_fixed_size_interval_var(
-                    self.start[t], self.ticks(problem.cost[t][p]), x, f"I{t}_{p}"))
-            model.add_exactly_one(self.on[t].values())
-            model.add(self.end_var[t] == self.start[t] + sum(
-                self.ticks(problem.cost[t][p]) * x for p, x in self.on[t].items()))
-        for intervals in per_pe:
-            if len(intervals) > 1:
-                model.add_no_overlap(intervals)
-        for u in range(n):
-            for v, volume in problem.succs[u]:
-                model.add(self.start[v] >= self.end_var[u])
-                for p, x_u in self.on[u].items():
-                    for q, x_v in self.on[v].items():
-                        delay = self.ticks(problem.transfer(p, q, volume)) if p != q else 0
-                        if delay > 0:
-                            model.add(self.start[v] >= self.end_var[u] + delay
-                                      ).only_enforce_if([x_u, x_v])
+        self.on = add_placements(model, problem, self.start, self.end_var, self.ticks)
+        add_precedences(model, problem, self.on, self.start, self.end_var, self.ticks)
         censored, offset = [], 0
         for k, job in enumerate(self.jobs):
             tasks = range(offset, offset + job.profile.num_tasks)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from socsim.scenario import Scenario
+
 from .base import SchedulingEnv
-from .generator import make_scenario
 
 
 class DAGScheduleEnv(SchedulingEnv):
@@ -134,5 +135,5 @@ class DAGScheduleEnv(SchedulingEnv):
     @classmethod
     def default_scenario(cls) -> Any:
         """The canonical 10-task example on ``canonical3``, one job at t = 0."""
-        return make_scenario(platform="canonical3", workload="canonical", arrival="batch",
+        return Scenario(platform="canonical3", workload="canonical", arrival="batch",
                              jobs=1, max_in_system=0)

@@ -25,16 +25,6 @@ from socsim.simulator import Simulator
 from socsim.workload import BoundProfile
 
 
-def scenario_class() -> type[Scenario]:
-    """The :class:`socsim.scenario.Scenario` class."""
-    return Scenario
-
-
-def make_scenario(**fields: Any) -> Scenario:
-    """A :class:`socsim.scenario.Scenario` with the given fields."""
-    return Scenario(**fields)
-
-
 def preset_scenario(name: str) -> Scenario:
     """A named protocol scenario (``"deepsocs"``, ``"ds3-default"``)."""
     return SCENARIOS[name]

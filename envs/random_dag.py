@@ -22,10 +22,11 @@ from socsim.dag_generator import DagParams, random_dag
 from socsim.dvfs import make_policy
 from socsim.jobs import Batch, JobSource
 from socsim.platform import Cluster, Link, Platform
+from socsim.scenario import Scenario
 from socsim.simulator import Simulator
 
 from .base import SchedulingEnv
-from .generator import InstanceGenerator, make_scenario
+from .generator import InstanceGenerator
 
 #: Instances remembered per environment (the episode's and its baseline's share one).
 INSTANCE_CACHE = 8
@@ -219,7 +220,7 @@ class RandomDAGEnv(SchedulingEnv):
     @classmethod
     def default_scenario(cls) -> Any:
         """One job at t = 0 on ``canonical3`` (the workload only sets the time scale)."""
-        return make_scenario(platform="canonical3", workload="canonical", arrival="batch",
+        return Scenario(platform="canonical3", workload="canonical", arrival="batch",
                              jobs=1, max_in_system=0)
 
     def _limits(self, max_jobs: int | None, max_nodes: int | None, max_edges: int | None,

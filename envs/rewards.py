@@ -140,7 +140,7 @@ class RewardTracker:
                     + len(self._present) * now - self._arrival_sum)
         if name == "makespan":
             return sim.makespan if final and sim.horizon is None else sim.now
-        energy = self._energy(sim, final)
+        energy = sim.energy_so_far()
         if name == "energy":
             return energy
         return energy * 1e-6 * (sim.makespan if final else sim.now) * 1e-6
@@ -161,8 +161,3 @@ class RewardTracker:
                 self._failed_time += now - state.arrival
         self._present = dict(jobs)
         self._arrival_sum = sum(state.arrival for state in jobs.values())
-
-    @staticmethod
-    def _energy(sim: Simulator, final: bool) -> float:
-        """Energy (uJ) spent up to now (the simulator's own account; ``final``: the run is over)."""
-        return sim.energy_so_far()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from socsim import catalog
+from socsim.scenario import Scenario
 
 from .base import SchedulingEnv
-from .generator import make_scenario
 
 #: The default streaming scenario, when the catalog has its platform and mix.
 STREAM_DEFAULTS: dict[str, Any] = {
@@ -128,5 +128,5 @@ class SoCStreamEnv(SchedulingEnv):
     def default_scenario(cls) -> Any:
         """``mobile_soc`` with the ``edge_ai`` mix, or DS3's default if they are absent."""
         if ("mobile_soc" in catalog.platform_names() and "edge_ai" in catalog.mix_names()):
-            return make_scenario(**STREAM_DEFAULTS)
-        return make_scenario(**DS3_FALLBACK)
+            return Scenario(**STREAM_DEFAULTS)
+        return Scenario(**DS3_FALLBACK)

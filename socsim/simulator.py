@@ -187,7 +187,10 @@ class Simulator:
         self._decision = False
         self._arrival_pending = False
         self._turned_away = False
-        self._fault_only = 0  # random fault events handled since any other event
+        # Random fault events in a row with nothing else pushed or finished between them
+        # (see _count_random_fault), and the (event counter, tasks done) after the last.
+        self._fault_only = 0
+        self._fault_mark = (0, 0)
         self._blocked = 0
         self._started = False
         self._finished = False
@@ -418,11 +421,6 @@ class Simulator:
             self.now = time
             while events and events[0][0] == time:
                 _, kind, _, a, b = heapq.heappop(events)
-                if kind in (_FAIL, _RECOVER):
-                    if b:  # a random failure or repair: those cycle for ever on their own
-                        self._fault_only += 1
-                else:
-                    self._fault_only = 0
                 if kind == _FINISH:
                     self._on_finish(a, b)
                 elif kind == _WAKE:
@@ -435,11 +433,6 @@ class Simulator:
                 else:
                     self._on_recover(a, b)
             self._start_dirty()
-            if self._fault_only > FAULT_ONLY_LIMIT and horizon is None and self.jobs:
-                # Nothing but random failures and repairs for that long: no task ran or
-                # finished and no job came, so the run cannot end (the scheduler places
-                # nothing, or nothing it placed can start).
-                raise SchedulingError(self._stall_message())
             if self._turned_away:
                 self._turned_away = False
                 # Retrying arrivals never let the event queue run dry: without a
@@ -652,8 +645,28 @@ class Simulator:
             self._schedule_arrival(self.source.arrivals.after_injection(self.now,
                                                                         self._arrival_rng))
 
+    def _count_random_fault(self) -> None:
+        """Stop a run without a horizon that only random failures and repairs keep going.
+
+        Each random fault event pushes exactly one event (the repair, or the
+        next failure). If nothing else was pushed (no task started, no job
+        came) and no task finished since the previous one, the count of such
+        events in a row grows; past :data:`FAULT_ONLY_LIMIT` the run cannot
+        end (the scheduler places nothing, or nothing it placed can start)
+        and it ends with the stuck error. Counted here, on fault events only,
+        to keep the event loop free of it.
+        """
+        if (self._seq, self.tasks_done) == self._fault_mark:
+            self._fault_only += 1
+            if self._fault_only > FAULT_ONLY_LIMIT and self.horizon is None and self.jobs:
+                raise SchedulingError(self._stall_message())
+        else:
+            self._fault_only = 0
+        self._fault_mark = (self._seq + 1, self.tasks_done)  # after this event's own push
+
     def _on_fail(self, pe: int, random_fault: int) -> None:
         if random_fault:
+            self._count_random_fault()
             self._random_holds[pe] += 1
             self._push(self.now + self.faults.time_to_repair(self._fault_rng), _RECOVER, pe, 1)
         else:
@@ -707,6 +720,7 @@ class Simulator:
 
     def _on_recover(self, pe: int, random_fault: int) -> None:
         if random_fault:
+            self._count_random_fault()
             self._random_holds[pe] -= 1
             self._push(self.now + self.faults.time_to_failure(self._fault_rng), _FAIL, pe, 1)
         else:

@@ -37,8 +37,8 @@ import torch
 from socsim.agents.compare import compare
 from socsim.agents.learned.train_bc import BCConfig, train_bc
 from socsim.agents.learned.train_reinforce import ReinforceConfig, train_reinforce
-from socsim.envs.generator import make_scenario
 from socsim.envs.soc_stream import STREAM_DEFAULTS
+from socsim.scenario import Scenario
 
 HERE = Path(__file__).resolve().parent
 ENV_ID = "socsim/SoCStream-v0"
@@ -100,7 +100,7 @@ def evaluate(run: Path, args: argparse.Namespace, train_s: float | None) -> None
     agent = f"learned:{run}"
     seeds = list(range(100_000, 100_000 + args.seeds))
     t0 = time.perf_counter()
-    result = compare(make_scenario(**STREAM_DEFAULTS), [agent, *HEURISTICS], seeds,
+    result = compare(Scenario(**STREAM_DEFAULTS), [agent, *HEURISTICS], seeds,
                      workers=args.workers)
     eval_s = time.perf_counter() - t0
     names = [agent, *HEURISTICS]
