@@ -102,10 +102,51 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
 
         row = bound_row(spec.scenario.simulator(spec.seed), spec.scheduler, spec.clairvoyant_s)
         return {"scheduler": spec.scheduler, "seed": spec.seed, **row}
-    result = spec.scenario.simulator(spec.seed).run(make_scheduler(spec.scheduler))
+    return _row(spec, spec.scenario.simulator(spec.seed).run(make_scheduler(spec.scheduler)))
+
+
+def _row(spec: RunSpec, result: Any) -> dict[str, Any]:
     down = sum(end - start for _, start, end in result.pe_down)
     return {"scheduler": spec.scheduler, "seed": spec.seed, **result.metrics,
             "pe_down_us": float(down)}
+
+
+def run_group(specs: tuple[RunSpec, ...]) -> list[dict[str, Any]]:
+    """Rows of a group of runs: one run, or runs of one batched scheduler in lock step.
+
+    A scheduler with a ``run_batch(simulators)`` method (the learned set
+    policy) runs the group's simulators together, one forward pass per
+    step for all of them; the rows equal those of one run at a time.
+    """
+    if len(specs) == 1:
+        return [run_one(specs[0])]
+    scheduler = make_scheduler(specs[0].scheduler)
+    results = scheduler.run_batch([spec.scenario.simulator(spec.seed) for spec in specs])
+    return [_row(spec, result) for spec, result in zip(specs, results, strict=True)]
+
+
+def group_runs(specs: list[RunSpec], parts: int) -> list[tuple[RunSpec, ...]]:
+    """Specs in groups for :func:`run_group`, in order: batched schedulers' runs in ``parts``."""
+    batched: dict[str, bool] = {}
+    groups: list[tuple[RunSpec, ...]] = []
+    index = 0
+    while index < len(specs):
+        spec = specs[index]
+        name = spec.scheduler
+        if name not in batched:
+            batched[name] = callable(getattr(make_scheduler(name), "run_batch", None))
+        if spec.bound or not batched[name]:
+            groups.append((spec,))
+            index += 1
+            continue
+        end = index
+        while end < len(specs) and specs[end].scheduler == name and not specs[end].bound:
+            end += 1
+        run = specs[index:end]
+        size = max(1, -(-len(run) // max(parts, 1)))
+        groups += [tuple(run[k:k + size]) for k in range(0, len(run), size)]
+        index = end
+    return groups
 
 
 @dataclass(frozen=True)
@@ -301,19 +342,25 @@ def map_runs(specs: list[RunSpec], workers: int | None = None,
         raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if address is not None and backend != "ray":
         raise ValueError("a Ray address needs backend='ray'")
+    parts = workers or os.cpu_count() or 1
+    groups = group_runs(specs, parts)
     if executor is not None:
-        return list(executor.map(run_one, specs))
+        return _flat(executor.map(run_group, groups))
     if backend == "ray":
         from .distributed import ray_executor  # Ray is optional: imported on use only
 
         with ray_executor(address, workers) as ray_pool:
-            return list(ray_pool.map(run_one, specs))
+            return _flat(ray_pool.map(run_group, groups))
     workers = workers or os.cpu_count() or 1
-    if workers == 1 or len(specs) == 1:
-        return [run_one(spec) for spec in specs]
-    with ProcessPoolExecutor(max_workers=min(workers, len(specs))) as pool:
-        chunk = max(1, len(specs) // (4 * workers))
-        return list(pool.map(run_one, specs, chunksize=chunk))
+    if workers == 1 or len(groups) == 1:
+        return _flat(run_group(group) for group in groups)
+    with ProcessPoolExecutor(max_workers=min(workers, len(groups))) as pool:
+        chunk = max(1, len(groups) // (4 * workers))
+        return _flat(pool.map(run_group, groups, chunksize=chunk))
+
+
+def _flat(parts: Iterable[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    return [row for part in parts for row in part]
 
 
 def _summaries(result: CompareResult) -> dict[str, dict[str, Summary]]:

@@ -173,6 +173,33 @@ class RolloutScheduler:
             self.seconds += time.process_time() - clock
             yield choice
 
+    # --------------------------------------------------- as a teacher (DAgger)
+    def choose(self, view: SchedulerView) -> tuple[int, int, int] | None:
+        """The placement this scheduler would make next in the state of ``view``.
+
+        Nothing is committed: a learner labelled by this expert (DAgger) may
+        then place something else; :meth:`commit` tells the expert what was
+        placed. ``None`` when no ready task can be placed.
+        """
+        if not view.ready:
+            return None
+        base_plan = [tuple(a) for a in self._clone(view).decide(view)]
+        if not base_plan:
+            return None
+        first = base_plan[0]
+        candidates = self._candidates(view, first)
+        if len(candidates) == 1:
+            return first
+        seeds = [int(s) for s in self.rng.integers(2**31 - 1, size=self.config.samples)]
+        horizon = self._horizon(view)
+        scores = np.array([[self._score(view, c, [seed], horizon) for seed in seeds]
+                           for c in candidates])
+        return candidates[self._pick(scores)]
+
+    def commit(self, view: SchedulerView, placement: tuple[int, int, int]) -> None:
+        """Record a placement about to be applied (the base heuristic's plan follows it)."""
+        self._book(view, placement)
+
     # ------------------------------------------------------------------ parts
     @staticmethod
     def _pick(scores: np.ndarray) -> int:

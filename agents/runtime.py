@@ -21,6 +21,8 @@ which the DeepSoCS streaming protocol measures (see ``docs/compare.md``):
   arrival.
 - ``etf``: earliest task first: repeatedly the (task, PE) pair with the
   least finish time among all ready tasks.
+- ``etf-live``: the same on the emulator's live queues (a PE is free when
+  its running and queued work is done) instead of ETF's own plan.
 - ``stf``: shortest task first, each to its fastest PE.
 - ``round-robin`` and ``random``: cost-oblivious baselines.
 - ``min-energy``, ``min-edp``, ``eft-energy``: energy-aware variants.
@@ -43,7 +45,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from socsim.placement import earliest_finish, inputs_ready
+from socsim.placement import earliest_finish, finish_on, inputs_ready
 from socsim.scheduler import Assignment, SchedulerView
 from socsim.schedulers import register_scheduler
 
@@ -352,6 +354,52 @@ class EarliestTaskFirst(_Planned):
         return out
 
 
+class LiveEarliestTaskFirst(_Stateless):
+    """ETF on the emulator's live queues: the (task, PE) pair that finishes first, one at a time.
+
+    Like ``etf`` it repeatedly places the ready task and PE with the least
+    expected finish, but a PE's availability is the emulator's own view of
+    it (the expected end of its running task plus the work queued there,
+    :meth:`~socsim.scheduler.SchedulerView.available_at`) plus the execution
+    times this decision has queued there, instead of the planned finish of
+    the last task the scheduler gave it; inputs count from their arrival
+    on the PE. Under execution noise the live view is the better estimate.
+    Ties go to the first ready task, then the lowest PE index. This is the
+    rule the learned set policy's candidates measure (their ``finish``
+    feature), and the base of ``rollout:etf-live``.
+    """
+
+    name = "etf-live"
+
+    def decide(self, view: SchedulerView) -> list[Assignment]:
+        """Place every ready task that a live PE can run."""
+        now = view.now
+        extra: dict[int, float] = {}
+        left = []
+        for job, task in view.ready:
+            pes = view.eligible_pes(job, task)
+            if pes:
+                left.append((job, task, pes, [view.exec_time(job, task, pe) for pe in pes]))
+        out = []
+        while left:
+            best, best_at, best_time = -1, math.inf, 0.0
+            best_pe = -1
+            for index, (job, task, pes, times) in enumerate(left):
+                state = view.job(job)
+                for pe, time in zip(pes, times, strict=True):
+                    done = finish_on(state, task, pe, now,
+                                     view.available_at(pe) + extra.get(pe, 0.0), time,
+                                     view.transfer_time).finish
+                    if done < best_at:
+                        best, best_at, best_pe, best_time = index, done, pe, time
+            if best < 0:
+                break
+            job, task, *_ = left.pop(best)
+            extra[best_pe] = extra.get(best_pe, 0.0) + best_time
+            out.append(Assignment(job, task, best_pe))
+        return out
+
+
 # ----------------------------------------------------- simple baselines
 class ShortestTaskFirst(_Stateless):
     """STF: ready tasks in increasing best execution time, each on its fastest PE.
@@ -517,7 +565,8 @@ class EftEnergy(_WeightedEft):
 
 
 RUNTIME_SCHEDULERS = (HeftRT, HeftRTComm, EftFifo, EarliestFinishTime, EarliestTaskFirst,
-                      ShortestTaskFirst, RoundRobin, RandomPE, MinEnergy, MinEDP, EftEnergy)
+                      LiveEarliestTaskFirst, ShortestTaskFirst, RoundRobin, RandomPE, MinEnergy,
+                      MinEDP, EftEnergy)
 """Every scheduler class this module registers, by its ``name``."""
 
 for _cls in RUNTIME_SCHEDULERS:

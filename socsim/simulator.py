@@ -361,9 +361,7 @@ class Simulator:
             The run's metrics, per-PE figures, and trace or job records if kept.
         """
         view = self.view
-        self._first_ready = (self.queue_discipline != "fifo"
-                             and not getattr(scheduler, "in_order_queues", False))
-        scheduler.reset(view, self.scheduler_rng)
+        self.prepare(scheduler)
         assign = self.assign
         decisions = 0
         while self.advance():
@@ -376,6 +374,19 @@ class Simulator:
         if progress is not None:
             progress(result, self)
         return result
+
+    def prepare(self, scheduler: Scheduler | None) -> None:
+        """Set up a run that a driver steps with :meth:`advance` and :meth:`assign`.
+
+        :meth:`run` calls it; drivers that step several simulators at once
+        (batched learned schedulers) call it before the first ``advance``.
+        It applies the scheduler's queue contract (``in_order_queues``) and
+        resets the scheduler with the run's scheduler stream.
+        """
+        self._first_ready = (self.queue_discipline != "fifo"
+                             and not getattr(scheduler, "in_order_queues", False))
+        if scheduler is not None:
+            scheduler.reset(self.view, self.scheduler_rng)
 
     def advance(self) -> bool:
         """Run the emulator to the next decision point.
