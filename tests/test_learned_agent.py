@@ -172,6 +172,8 @@ def test_learned_scheduler_reproduces_the_environment(mode):
 def test_learned_default_is_a_registered_scheduler():
     scheduler = make_scheduler("learned:default")
     assert scheduler.name == "learned:default"
+    earlier = make_scheduler("learned:deepsocs-env")  # the fixed-size agent still loads
+    assert isinstance(earlier, LearnedScheduler)
     with pytest.raises(FileNotFoundError):
         make_scheduler("learned:/nonexistent/run")
 

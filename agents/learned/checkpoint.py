@@ -41,8 +41,10 @@ CONFIG = "config.json"
 LATEST = "checkpoints/latest.pt"
 POLICY = "policy.pt"
 
-#: The checkpoint shipped with the package (``learned:default``).
-SHIPPED = Path(__file__).parent / "checkpoints" / "default.pt"
+#: The fixed-size DeepSoCS-v0 agent shipped before the set policy (``learned:deepsocs-env``).
+SHIPPED = Path(__file__).parent / "checkpoints" / "deepsocs_env.pt"
+#: Every checkpoint shipped with the package (the set policy's is ``learned:default``).
+SHIPPED_FILES = (SHIPPED, Path(__file__).parent / "checkpoints" / "default.pt")
 
 #: Oldest torch whose ``weights_only`` loader has no known code-execution bypass
 #: (CVE-2025-32434 was fixed in 2.6, a memory corruption of the same loader in 2.10).
@@ -54,8 +56,9 @@ MAX_SIZE = 100_000
 MAX_DEPTH = 64
 MAX_LAYERS = 16
 
-FIX_CHECKPOINT = ("give a run folder made by 'socsim train --out DIR', its policy.pt or a "
-                  "checkpoints/*.pt file (socsim reads tensors and plain data only)")
+FIX_CHECKPOINT = ("give a run folder made by 'socsim train --out DIR' or by 'python -m "
+                  "socsim.agents.learned.recipe', its policy.pt or a checkpoints/*.pt file "
+                  "(socsim reads tensors and plain data only)")
 FIX_RESUME = ("move it away to start this run over (or copy a checkpoints/step_*.pt over it, "
               "if there is one, to resume from there), or train into a new --out folder")
 
@@ -178,7 +181,7 @@ def read_checkpoint(path: str | Path, fix: str = FIX_CHECKPOINT) -> dict[str, An
         raise CheckpointNotFoundError(path, "does not exist", fix)
     if not path.is_file():  # a FIFO or a device would block or never end
         raise CheckpointError(path, "is not a regular file", fix)
-    if _torch_version() < SAFE_TORCH and path.resolve() != SHIPPED.resolve():
+    if _torch_version() < SAFE_TORCH and path.resolve() not in {p.resolve() for p in SHIPPED_FILES}:
         raise CheckpointError(
             path, f"cannot be read safely with torch {torch.__version__} (its weights-only "
             f"loader has known code-execution bypasses)",

@@ -486,22 +486,32 @@ def summarize(results: dict[str, list[dict[str, float]]],
     return out
 
 
-def _showcase(args: argparse.Namespace) -> int:
-    """``socsim evaluate`` without a run: the shipped agent against HEFT_RT and ETF."""
+def _is_set_policy(run: Path) -> bool:
+    """Whether ``run`` is a set-policy checkpoint (or a run folder whose ``policy.pt`` is one)."""
+    from .checkpoint import read_checkpoint
+    from .set_scheduler import is_set_checkpoint
+
+    file = run / "policy.pt" if run.is_dir() else run
+    return file.is_file() and is_set_checkpoint(read_checkpoint(file))
+
+
+def _showcase(args: argparse.Namespace, agent: str = "learned:default") -> int:
+    """``socsim evaluate`` without a run (the shipped agent), or with a set-policy run."""
     import time
 
     from .showcase import agent_vs_heuristics, format_table, write_outputs
 
     baselines = [b for b in args.baselines.split(",") if b]
     noises = _noises(args.noises)
-    print(f"learned:default vs {', '.join(baselines)} on the DeepSoCS protocol, sigma "
+    print(f"{agent} vs {', '.join(baselines)} on the DeepSoCS protocol, sigma "
           f"{', '.join(f'{n:g}' for n in noises)}, {args.seeds} held-out seeds "
           f"({args.first_seed}..{args.first_seed + args.seeds - 1}); ranked by censored mean "
           f"latency (unfinished jobs at their age at the horizon), us; completed-only mean, "
           f"jobs completed and left in the system beside it")
     start = time.perf_counter()
-    rows = agent_vs_heuristics(noises=noises, seeds=args.seeds, first_seed=args.first_seed,
-                               baselines=baselines, workers=args.workers)
+    rows = agent_vs_heuristics(agent=agent, noises=noises, seeds=args.seeds,
+                               first_seed=args.first_seed, baselines=baselines,
+                               workers=args.workers)
     print(format_table(rows, baselines))
     paths = write_outputs(rows, baselines, args.out)
     print(f"{time.perf_counter() - start:.0f} s; wrote {', '.join(str(p) for p in paths)}")
@@ -526,6 +536,9 @@ def _evaluate(args: argparse.Namespace, console: Any = None) -> int:
         raise CheckpointNotFoundError(args.run, "does not exist", "give a run folder made by "
                                       "'socsim train --out DIR', or a checkpoint file in one")
 
+    if _is_set_policy(args.run):
+        args.noises = args.noises if args.noises is not None else "0,0.5"
+        return _showcase(args, agent=f"learned:{args.run}")
     config = read_config(args.run)
     run_env = config.get("env_id", "socsim/DeepSoCS-v0")
     run_kwargs = config.get("env_kwargs", {}) or {}

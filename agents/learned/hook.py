@@ -8,7 +8,10 @@ from socsim.schedulers import register_scheduler_prefix
 
 
 def make_learned(path: str) -> Any:
-    """``learned:PATH`` (a run folder or checkpoint) or ``learned:default`` (the shipped one).
+    """``learned:PATH`` (a checkpoint or run folder) or ``learned:default`` (the shipped one).
+
+    Set-policy checkpoints (the size-agnostic agent, :mod:`.set_scheduler`)
+    and the earlier fixed-size ``socsim train`` runs both load.
 
     Raises:
         ValueError: torch is missing (the message says how to install it), or
@@ -16,18 +19,19 @@ def make_learned(path: str) -> Any:
             :class:`~socsim.agents.learned.checkpoint.CheckpointError`).
     """
     try:
-        from .scheduler import LearnedScheduler
+        from .set_scheduler import scheduler_from_path
     except ModuleNotFoundError as exc:
         if exc.name != "torch":
             raise
         raise ValueError(f"learned:{path} needs torch: pip install 'socsim[rl]'") from None
 
-    return LearnedScheduler.from_path(path)
+    return scheduler_from_path(path)
 
 
 def register() -> None:
     """Register ``learned:`` with :func:`socsim.schedulers.make_scheduler`."""
     register_scheduler_prefix(
         "learned", make_learned,
-        "learned:PATH (a trained policy: run folder or checkpoint file) or learned:default "
-        "(the shipped agent); needs torch")
+        "learned:PATH (a trained policy: run folder or checkpoint file), learned:default "
+        "(the shipped size-agnostic agent) or learned:deepsocs-env (the earlier fixed-size "
+        "DeepSoCS agent); needs torch")

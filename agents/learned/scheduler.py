@@ -30,7 +30,7 @@ from .features import FINISH_KEY, eft_finish_times
 from .policy import SchedulingPolicy
 from .rollout import make_env
 
-#: The checkpoint shipped with the package (``learned:default``).
+#: The fixed-size agent shipped with the package (``learned:deepsocs-env``).
 DEFAULT_CHECKPOINT = SHIPPED
 
 
@@ -64,15 +64,15 @@ class LearnedScheduler:
 
     @classmethod
     def from_path(cls, path: str) -> LearnedScheduler:
-        """From a run folder or checkpoint; ``default`` is the checkpoint shipped with socsim."""
-        if path in ("", "default"):
+        """From a run folder or checkpoint; ``deepsocs-env`` is the one shipped with socsim."""
+        if path in ("", "deepsocs-env"):
             config = json.loads(DEFAULT_CHECKPOINT.with_suffix(".json").read_text())
             policy = load_policy(DEFAULT_CHECKPOINT)
         else:
             policy = load_policy(path)
             config = read_config(path)
         return cls(policy, config.get("env_id", "socsim/DeepSoCS-v0"),
-                   config.get("env_kwargs", {}), name=f"learned:{path or 'default'}")
+                   config.get("env_kwargs", {}), name=f"learned:{path or 'deepsocs-env'}")
 
     def reset(self, view: SchedulerView, rng: np.random.Generator) -> None:
         """Point the environment at the simulator about to run."""

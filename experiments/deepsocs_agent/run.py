@@ -1,4 +1,4 @@
-"""Train and evaluate the DeepSoCS-v0 learned agent shipped as ``learned:default``.
+"""Train and evaluate the fixed-size DeepSoCS-v0 agent shipped as ``learned:deepsocs-env``.
 
 Recipe (default, ``--recipe prior``): a fresh ``assign``-mode graph policy
 whose pair scores carry the earliest-finish prior (scale 200; the score

@@ -1,0 +1,189 @@
+"""The decision a set policy faces: every (ready task, live PE) pair, each with its features.
+
+At a decision point a scheduler that places one task at a time chooses
+among the *candidates*: pairs of a ready, unplaced task and a live PE that
+can run it. :func:`candidates` lists them with one feature row each, made
+only of quantities that mean the same on any platform and workload, so a
+policy scoring the rows has no parameter that depends on the number of
+PEs, PE types, jobs, tasks or edges:
+
+- times are divided by the *scenario scale*, the mean expected task cost
+  (over eligible PEs) of the jobs present, so us-scale and ms-scale
+  platforms look alike;
+- a PE enters only through its own state (load, queue, speed and power on
+  this task relative to the task's other PEs), never through its index or
+  type, so renumbering PEs or tasks only renumbers the rows.
+
+The expected finish time is the earliest-finish-time kernel of
+:mod:`socsim.placement` applied to the emulator's current queues (what the
+rollout expert's candidates and the environments' EFT placement use).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from socsim.placement import finish_on
+from socsim.scheduler import SchedulerView
+
+#: Names of the feature columns, in order (documentation and tests).
+FEATURES = (
+    "finish",            # expected finish on this PE, from now
+    "finish_gap",        # finish minus the least finish over all candidates
+    "finish_gap_task",   # finish minus the least finish of this task over its PEs
+    "exec",              # expected execution time on this PE
+    "log_exec_ratio",    # log(exec / the task's least exec over its PEs)
+    "input_wait",        # idle time the PE would wait for the task's inputs
+    "pe_free",           # time until the PE has worked off its queue
+    "pe_idle",           # 1 if the PE runs nothing and has an empty queue
+    "log_queue",         # log(1 + tasks queued on the PE)
+    "log_energy_ratio",  # log(energy here / the task's least energy over its PEs)
+    "fastest",           # 1 if no PE of the task runs it faster
+    "rank",              # the task's upward rank (mean costs)
+    "rank_share",        # rank / the largest rank among ready tasks
+    "succs",             # log(1 + successors)
+    "age",               # the job's age
+    "oldest",            # 1 if the job is the oldest present
+    "job_left",          # fraction of the job's tasks not finished
+    "job_work",          # the job's unfinished work (mean costs)
+    "ready_pos",         # position in the ready list (0 first, 1 last)
+    "log_ready",         # log(1 + ready tasks)
+    "log_jobs",          # log(1 + jobs present)
+    "log_pes",           # log(1 + live PEs)
+    "load",              # mean over live PEs of pe_free
+    "horizon_left",      # time to the horizon, capped at 100 scales (100 without one)
+    "sufferage",         # the task's second-least finish minus its least (0 with one PE)
+    "log_contested",     # log(1 + other ready tasks whose least finish is on this PE)
+)
+NUM_FEATURES = len(FEATURES)
+HORIZON_CAP = 100.0
+
+
+@dataclass
+class Candidates:
+    """The candidates of one decision.
+
+    Attributes:
+        pairs: ``(job, task, pe)`` of each row.
+        features: ``(len(pairs), NUM_FEATURES)`` float32 rows.
+        task: Per row, its task, numbered 0.. in this decision.
+        pe: Per row, its PE, numbered 0.. in this decision (``pairs`` has the PE itself).
+    """
+
+    pairs: list[tuple[int, int, int]]
+    features: np.ndarray
+    task: np.ndarray
+    pe: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.features.shape[0])
+
+
+class ScaleCache:
+    """Per profile, the mean expected task cost and the total (computed once per profile)."""
+
+    def __init__(self) -> None:
+        self._mean: dict[int, tuple[float, list[float]]] = {}
+
+    def of(self, profile: object) -> tuple[float, list[float]]:
+        """``(mean task cost, per-task mean cost)`` of a bound profile."""
+        key = id(profile)
+        found = self._mean.get(key)
+        if found is None:
+            costs = [c if math.isfinite(c) else 0.0 for c in profile.mean_cost]  # type: ignore
+            found = self._mean[key] = (sum(costs) / max(len(costs), 1), costs)
+        return found
+
+
+def candidates(view: SchedulerView, cache: ScaleCache | None = None) -> Candidates:
+    """Every (ready task, live eligible PE) pair of the decision, with its features.
+
+    Args:
+        view: The simulator's view at a decision point.
+        cache: Per-profile scales kept across calls (a run's profiles repeat).
+    """
+    cache = cache or ScaleCache()
+    now = view.now
+    ready = list(view.ready)
+    jobs = {job: view.job(job) for job in view.jobs()}
+    scales = [cache.of(state.profile)[0] for state in jobs.values()]
+    scale = sum(scales) / len(scales) if scales else 1.0
+    if not scale > 0:
+        scale = 1.0
+    inv = 1.0 / scale
+    platform = view.platform
+    live = [pe for pe in range(platform.num_pes) if view.is_alive(pe)]
+    free = {pe: view.available_at(pe) for pe in live}
+    load = sum(free[pe] - now for pe in live) * inv / max(len(live), 1)
+    oldest = min((state.arrival for state in jobs.values()), default=now)
+    horizon = view.horizon
+    horizon_left = HORIZON_CAP if horizon is None else min((horizon - now) * inv, HORIZON_CAP)
+    job_info: dict[int, tuple[float, float]] = {}
+    rows: list[list[float]] = []
+    pairs: list[tuple[int, int, int]] = []
+    task_of: list[int] = []
+    placeable: list[int] = []
+    best_pe: list[int] = []  # per placeable task, the PE where it finishes first
+    pe_of: list[int] = []
+    transfer = view.transfer_time
+    ranks = [view.profile(job).upward_rank[task] for job, task in ready]
+    top_rank = max(ranks, default=1.0) or 1.0
+    n_ready = len(ready)
+    glob = [math.log1p(n_ready), math.log1p(len(jobs)), math.log1p(len(live)), load,
+            horizon_left]
+    for index, (job, task) in enumerate(ready):
+        state = jobs[job]
+        profile = state.profile
+        info = job_info.get(job)
+        if info is None:
+            costs = cache.of(profile)[1]
+            work = sum(c for t, c in enumerate(costs) if state.finish[t] < 0)
+            info = job_info[job] = (state.remaining / profile.num_tasks, work * inv)
+        pes = view.eligible_pes(job, task)
+        if not pes:
+            continue
+        slot = len(placeable)
+        placeable.append(index)
+        execs = [view.exec_time(job, task, pe) for pe in pes]
+        choices = [finish_on(state, task, pe, now, free[pe], t, transfer)
+                   for pe, t in zip(pes, execs, strict=True)]
+        energies = [t * view.active_power(pe) for pe, t in zip(pes, execs, strict=True)]
+        least_exec = min(execs)
+        least_energy = min(energies)
+        finishes = sorted(c.finish for c in choices)
+        least_finish = finishes[0]
+        sufferage = (finishes[1] - least_finish) * inv if len(finishes) > 1 else 0.0
+        best_pe.append(pes[min(range(len(pes)), key=lambda k: choices[k].finish)])
+        base = [ranks[index] * inv, ranks[index] / top_rank,
+                math.log1p(len(profile.succs[task])), (now - state.arrival) * inv,
+                1.0 if state.arrival == oldest else 0.0, info[0], info[1],
+                index / max(n_ready - 1, 1), *glob]
+        for pe, t, choice, energy in zip(pes, execs, choices, energies, strict=True):
+            floor = max(free[pe], now)
+            rows.append([
+                (choice.finish - now) * inv, choice.finish, choice.finish - least_finish,
+                t * inv, math.log(t / least_exec) if least_exec > 0 and t > 0 else 0.0,
+                (choice.start - floor) * inv, (floor - now) * inv,
+                1.0 if view.is_idle(pe) else 0.0, math.log1p(view.queue_length(pe)),
+                math.log(energy / least_energy) if least_energy > 0 and energy > 0 else 0.0,
+                1.0 if t == least_exec else 0.0, *base, sufferage, 0.0])
+            pairs.append((job, task, pe))
+            task_of.append(slot)
+            pe_of.append(pe)
+    # Column 1 holds each row's absolute finish until the least of all is known.
+    features = np.asarray(rows, dtype=np.float64).reshape(len(rows), NUM_FEATURES)
+    if len(rows):
+        features[:, 1] = (features[:, 1] - features[:, 1].min()) * inv
+        features[:, 2] *= inv
+        wanted: dict[int, int] = {}
+        for pe in best_pe:
+            wanted[pe] = wanted.get(pe, 0) + 1
+        features[:, -1] = np.log1p([wanted.get(pe, 0) - (best_pe[t] == pe)
+                                    for t, pe in zip(task_of, pe_of, strict=True)])
+    slots: dict[int, int] = {}
+    pe_slot = [slots.setdefault(pe, len(slots)) for pe in pe_of]
+    return Candidates(pairs, features.astype(np.float32), np.asarray(task_of, np.int64),
+                      np.asarray(pe_slot, np.int64))

@@ -1,0 +1,200 @@
+"""The shipped learned agent (``learned:default``) against the heuristics, its teacher and itself.
+
+Held-out seeds 100000.. (training used seeds below 50000, validation
+50000..), censored mean latency (unfinished jobs counted at their age when
+the run stops) and jobs completed in every table, paired differences with
+their standard errors:
+
+- the 12 DeepSoCS cells against the best heuristic of each cell (ETF,
+  MET, EFT, EFT-FIFO, HEFT_RT), the teacher ``rollout:etf``, and at sigma 0
+  the lower bound of ``socsim.agents.stream_bounds`` (computed on ETF's run);
+- the papers' mix on ``mobile_soc``, DS3's default scenario and random
+  DAGs on random platforms (2-32 PEs);
+- learning is real: the same network untrained (its initialisation),
+  after imitation, and shipped (after RL if RL helped on validation).
+
+    python experiments/set_agent/run.py              # 20 seeds; about 35 min on 2 cores
+    python experiments/set_agent/run.py --seeds 3 --no-teacher   # a few minutes
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from socsim.agents.learned.set_policy import SetPolicy
+from socsim.agents.learned.set_scheduler import SHIPPED_SET, load_set_policy
+from socsim.agents.learned.suite_eval import METRIC, heuristic_metrics, policy_metrics
+from socsim.agents.learned.task_suite import Case, deepsocs_cells
+from socsim.agents.stream_bounds import bound_row
+
+OUT = Path(__file__).resolve().parent
+STAGES = OUT / "stages"
+HEURISTICS = ("etf", "met", "eft", "eft-fifo", "heft-rt")
+TEACHER = "rollout:etf"
+FIRST_SEED = 100_000
+
+
+def sem(values: list[float]) -> float:
+    """Standard error of the mean (0 for fewer than two values)."""
+    return statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else 0.0
+
+
+def cell(values: list[float]) -> str:
+    """``mean ± s.e.`` with three significant digits."""
+    mean = statistics.mean(values)
+    digits = max(0, 2 - math.floor(math.log10(abs(mean)))) if mean else 2
+    return f"{mean:.{digits}f} ± {sem(values):.{digits}f}"
+
+
+def paired(a: list[float], b: list[float]) -> tuple[float, float, float]:
+    """Mean and s.e. of ``a - b`` run by run, and the mean as a % of ``b``'s mean."""
+    diff = [x - y for x, y in zip(a, b, strict=True)]
+    return statistics.mean(diff), sem(diff), 100 * statistics.mean(diff) / statistics.mean(b)
+
+
+def agents() -> dict[str, SetPolicy]:
+    """The shipped policy, its imitation stage and its untrained initialisation."""
+    out = {"agent": load_set_policy(SHIPPED_SET)}
+    for stage in ("imitation", "init"):
+        path = STAGES / f"{stage}.pt"
+        if path.exists():
+            out[stage] = load_set_policy(path)
+    if "init" not in out:  # the recipe's initialisation: seed 0
+        torch.manual_seed(0)
+        out["init"] = SetPolicy().eval()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--no-teacher", action="store_true", help="skip rollout:etf (slow)")
+    parser.add_argument("--out", type=Path, default=OUT / "results.md")
+    args = parser.parse_args()
+    wall = time.perf_counter()
+    seeds = list(range(FIRST_SEED, FIRST_SEED + args.seeds))
+    policies = agents()
+    cases = [*deepsocs_cells(), Case("papers-mix"), Case("ds3-default"), Case("random-dag")]
+    raw: dict[str, dict[str, list[dict[str, float]]]] = {}
+    for case in cases:
+        runs = [(case, s) for s in seeds] if case.name != "random-dag" else \
+            [(case, s) for s in range(FIRST_SEED, FIRST_SEED + 5 * args.seeds)]
+        names = list(HEURISTICS)
+        if case.name == "papers-mix":
+            names += ["min-edp", "eft-energy"]
+        rows = {name: heuristic_metrics(name, runs, args.workers) for name in names}
+        if not args.no_teacher:
+            rows[TEACHER] = heuristic_metrics(TEACHER, runs, args.workers)
+        for name, policy in policies.items():
+            rows[name] = policy_metrics(policy, runs)
+        if case.name.startswith("deepsocs") and case.name.endswith("/0"):
+            rows["bound"] = [{METRIC: bound_row(c.simulator(s), "etf")["lower_bound"]}
+                             for c, s in runs]
+        raw[case.name] = rows
+        print(case.name, {k: round(statistics.mean(r[METRIC] for r in v), 2)
+                          for k, v in rows.items()}, flush=True)
+    (OUT / "results.json").write_text(json.dumps(raw))
+    args.out.write_text(report(raw, args, time.perf_counter() - wall))
+    print(f"wrote {args.out}")
+
+
+def values(rows: list[dict[str, float]], metric: str = METRIC) -> list[float]:
+    """One metric over the runs."""
+    return [r[metric] for r in rows]
+
+
+def report(raw: dict[str, dict[str, list[dict[str, float]]]], args: argparse.Namespace,
+           wall: float) -> str:
+    """The results file."""
+    command = "python experiments/set_agent/run.py" + (
+        f" --seeds {args.seeds}" if args.seeds != 20 else "") + (
+        " --no-teacher" if args.no_teacher else "")
+    lines = ["# learned:default on held-out seeds", "",
+             f"Command: `{command}`; seeds {FIRST_SEED}.. ({args.seeds} per cell, "
+             f"{5 * args.seeds} random DAGs); wall time {wall / 60:.0f} min on 2 cores.",
+             "Censored mean latency (us; ms on mobile_soc) mean ± s.e.; `done`: jobs completed "
+             "(mean); paired: agent minus the other, mean ± s.e. of per-seed differences.", ""]
+    lines += ["## DeepSoCS cells: agent vs the best heuristic of the cell", "",
+              "| cell | best heuristic | its latency | agent | paired vs best | % | never worse "
+              "(<= 1 s.e.) | done best / agent | teacher | agent vs teacher | gap to bound "
+              "agent / teacher |", "|" + "---|" * 11]
+    for name, rows in raw.items():
+        if not name.startswith("deepsocs"):
+            continue
+        lines.append(_cell_row(name, rows))
+    lines += ["", "## Other scenarios", "",
+              "| scenario | best heuristic | its latency | agent | paired vs best | % | "
+              "vs ETF % | done best / agent | teacher |", "|" + "---|" * 9]
+    for name, rows in raw.items():
+        if name.startswith("deepsocs"):
+            continue
+        best = _best(rows)
+        agent = values(rows["agent"])
+        mean, se, pct = paired(agent, values(rows[best]))
+        etf_pct = paired(agent, values(rows["etf"]))[2]
+        teacher = cell(values(rows[TEACHER])) if TEACHER in rows else "-"
+        lines.append(f"| {name} | {best} | {cell(values(rows[best]))} | {cell(agent)} | "
+                     f"{mean:+.3g} ± {se:.2g} | {pct:+.1f} | {etf_pct:+.1f} | "
+                     f"{_done(rows[best])} / {_done(rows['agent'])} | {teacher} |")
+    lines += ["", "## Learning is real: the same network untrained, after imitation, shipped",
+              "", "Geometric mean over all runs above of latency / ETF's latency (lower is "
+              "better).", "", "| family | init | imitation | shipped | teacher |",
+              "|---|---|---|---|---|"]
+    families: dict[str, dict[str, list[float]]] = {}
+    for name, rows in raw.items():
+        family = name.split("/")[0]
+        for who in ("init", "imitation", "agent", TEACHER):
+            if who in rows:
+                ratios = [math.log(a / e) for a, e in zip(values(rows[who]),
+                                                           values(rows["etf"]), strict=True)
+                          if a > 0 and e > 0]
+                families.setdefault(family, {}).setdefault(who, []).extend(ratios)
+    for family, by in families.items():
+        row = [f"{math.exp(statistics.mean(by[w])):.3f}" if w in by else "-"
+               for w in ("init", "imitation", "agent", TEACHER)]
+        lines.append(f"| {family} | " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _best(rows: dict[str, list[dict[str, float]]]) -> str:
+    names = [n for n in HEURISTICS if n in rows]
+    return min(names, key=lambda n: statistics.mean(values(rows[n])))
+
+
+def _done(rows: list[dict[str, float]]) -> str:
+    return f"{statistics.mean(values(rows, 'completed')):.1f}"
+
+
+def _cell_row(name: str, rows: dict[str, list[dict[str, float]]]) -> str:
+    best = _best(rows)
+    agent = values(rows["agent"])
+    mean, se, pct = paired(agent, values(rows[best]))
+    ok = "yes" if mean <= se else "NO"
+    teacher = vs_teacher = "-"
+    if TEACHER in rows:
+        teacher = cell(values(rows[TEACHER]))
+        t_mean, t_se, t_pct = paired(agent, values(rows[TEACHER]))
+        vs_teacher = f"{t_mean:+.2f} ± {t_se:.2f} ({t_pct:+.1f} %)"
+    gap = "-"
+    if "bound" in rows:
+        bound = statistics.mean(values(rows["bound"]))
+        gap = f"{100 * (statistics.mean(agent) / bound - 1):.0f} %"
+        if TEACHER in rows:
+            gap += f" / {100 * (statistics.mean(values(rows[TEACHER])) / bound - 1):.0f} %"
+    return (f"| {name.removeprefix('deepsocs/')} | {best} | {cell(values(rows[best]))} | "
+            f"{cell(agent)} | {mean:+.2f} ± {se:.2f} | {pct:+.1f} | {ok} | "
+            f"{_done(rows[best])} / {_done(rows['agent'])} | {teacher} | {vs_teacher} | "
+            f"{gap} |")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,261 @@
+"""The size-agnostic set policy (``learned:default``): sizes, symmetry, masks, teacher, resume."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from socsim.agents.learned.candidates import NUM_FEATURES, Candidates, candidates  # noqa: E402
+from socsim.agents.learned.checkpoint import CheckpointError  # noqa: E402
+from socsim.agents.learned.dagger import (  # noqa: E402
+    DaggerConfig,
+    Episode,
+    label_episode,
+    numpy_weights,
+)
+from socsim.agents.learned.finetune import RLConfig  # noqa: E402
+from socsim.agents.learned.recipe import Recipe, Trainer  # noqa: E402
+from socsim.agents.learned.set_policy import Batch, SetPolicy, SetPolicyConfig  # noqa: E402
+from socsim.agents.learned.set_scheduler import (  # noqa: E402
+    SHIPPED_SET,
+    SetPolicyScheduler,
+    greedy,
+    load_set_policy,
+    run_batched,
+    save_set_policy,
+)
+from socsim.agents.learned.task_suite import Case  # noqa: E402
+from socsim.envs.random_dag import RandomDAGGenerator  # noqa: E402
+from socsim.scenario import Scenario  # noqa: E402
+from socsim.schedulers import make_scheduler  # noqa: E402
+
+SHORT = Case("deepsocs/top5/25/0.5", horizon=400.0)
+
+
+def fresh_policy(seed: int = 0) -> SetPolicy:
+    torch.manual_seed(seed)
+    return SetPolicy()
+
+
+def random_dag_sim(pes: int, seed: int = 3):
+    base = Scenario(platform="canonical3", workload="canonical", arrival="batch", jobs=1,
+                    max_in_system=0)
+    return RandomDAGGenerator(base, tasks=(30, 30), pes=(pes, pes), dag={}).simulator(seed)
+
+
+def test_no_parameter_depends_on_sizes():
+    import dataclasses
+
+    # The configuration names no size of any platform or workload ...
+    assert {f.name for f in dataclasses.fields(SetPolicyConfig)} == {"features", "hidden"}
+    # ... and one set of weights scores decisions of 2 and of 64 PEs alike.
+    policy = fresh_policy(0)
+    decisions = []
+    for pes in (2, 64):
+        sim = random_dag_sim(pes)
+        sim.prepare(None)
+        sim.advance()
+        decisions.append(candidates(sim.view))
+    with torch.no_grad():
+        logp, _ = policy(Batch.of(decisions))
+    assert logp.shape == (sum(len(d) for d in decisions),)
+    assert len(decisions[1]) > 10 * len(decisions[0]) / 2
+
+
+@pytest.mark.parametrize("pes", [2, 3, 16, 64])
+def test_one_checkpoint_runs_on_2_to_64_pes(pes):
+    scheduler = make_scheduler("learned:default")
+    result = random_dag_sim(pes).run(scheduler)
+    assert result.metrics["completed"] == 1
+    assert scheduler.decisions == 30
+
+
+@pytest.mark.parametrize("jobs", [1, 20])
+def test_one_checkpoint_runs_with_1_to_20_jobs(jobs):
+    scenario = Scenario(platform="canonical3", workload="canonical", arrival="batch",
+                        jobs=jobs, max_in_system=jobs)
+    result = scenario.simulator(1).run(make_scheduler("learned:default"))
+    assert result.metrics["completed"] == jobs
+
+
+def test_scores_are_permutation_equivariant_over_pes_and_tasks():
+    sim = random_dag_sim(6, seed=5)
+    sim.prepare(None)
+    assert sim.advance()
+    policy = fresh_policy(1)
+    # Several ready tasks: place the first few by EFT until the decision is rich.
+    found = candidates(sim.view)
+    assert len(np.unique(found.task)) >= 2 and len(np.unique(found.pe)) >= 2
+    rng = np.random.default_rng(0)
+    task_perm = rng.permutation(found.task.max() + 1)
+    pe_perm = rng.permutation(found.pe.max() + 1)
+    rows = rng.permutation(len(found))
+    shuffled = Candidates([found.pairs[r] for r in rows], found.features[rows],
+                          task_perm[found.task[rows]], pe_perm[found.pe[rows]])
+    with torch.no_grad():
+        logp, value = policy(Batch.of([found]))
+        logp2, value2 = policy(Batch.of([shuffled]))
+    assert torch.allclose(logp[torch.from_numpy(rows)], logp2, atol=1e-5)
+    assert torch.allclose(value, value2, atol=1e-5)
+
+
+def test_a_batch_scores_each_decision_as_alone():
+    sims = [random_dag_sim(p, seed=p) for p in (2, 5, 9)]
+    decisions = []
+    for sim in sims:
+        sim.prepare(None)
+        sim.advance()
+        decisions.append(candidates(sim.view))
+    policy = fresh_policy(2)
+    with torch.no_grad():
+        together, values = policy(Batch.of(decisions))
+        alone = torch.cat([policy(Batch.of([d]))[0] for d in decisions])
+    assert torch.allclose(together, alone, atol=1e-5)
+    assert values.shape == (3,)
+
+
+def test_candidates_never_offer_a_dead_or_ineligible_pe():
+    scenario = SHORT.scenario().replace(fail=("1@50-200",), horizon=300.0)
+    sim = scenario.simulator(4)
+    sim.prepare(None)
+    seen_down = False
+    while sim.advance():
+        while True:
+            found = candidates(sim.view)
+            if not len(found):
+                break
+            for job, task, pe in found.pairs:
+                assert sim.view.is_alive(pe)
+                assert pe in sim.view.eligible_pes(job, task)
+                assert (job, task) in sim.view.ready
+            seen_down |= not sim.view.is_alive(1)
+            sim.assign(*found.pairs[0])
+    assert seen_down
+
+
+def test_batched_runs_equal_one_at_a_time_runs():
+    policy = fresh_policy(3)
+    cases = [(SHORT, 7), (Case("random-dag"), 8), (Case("deepsocs/canonical/50/0",
+                                                        horizon=300.0), 9)]
+    batched = run_batched([c.simulator(s) for c, s in cases], greedy(policy))
+    for (case, seed), result in zip(cases, batched, strict=True):
+        alone = case.simulator(seed).run(SetPolicyScheduler(policy))
+        assert alone.metrics == pytest.approx(result.metrics, nan_ok=True)
+
+
+def test_dagger_labels_are_the_experts_choices():
+    expert = "rollout:etf,k=2,samples=2"
+    case = Case("deepsocs/canonical/25/0.5", horizon=250.0)
+    labelled = label_episode(Episode(case, 5, 1.0, None, SetPolicyConfig(), expert))
+    # With beta = 1 the run is the expert's own run: same placements, same result.
+    alone = case.simulator(5).run(make_scheduler(expert))
+    assert labelled.latency == pytest.approx(alone.metrics["censored_mean_latency"])
+    assert len(labelled.data) > 10
+    # And every label is the expert's choice in that state (not, say, ETF's).
+    etf_disagrees = 0
+    sim = case.simulator(5)
+    teacher = make_scheduler(expert)
+    sim.prepare(teacher)
+    labels = iter(labelled.data.labels)
+    while sim.advance():
+        while True:
+            found = candidates(sim.view)
+            if not len(found):
+                break
+            wanted = teacher.choose(sim.view)
+            row = found.pairs.index(wanted)
+            if len(found) > 1:
+                assert next(labels) == row
+                etf_disagrees += row != int(np.argmin(found.features[:, 0]))
+            teacher.commit(sim.view, wanted)
+            sim.assign(*wanted)
+    assert etf_disagrees > 0  # the labels carry the lookahead, not just earliest finish
+
+
+def test_a_dagger_learner_makes_its_own_placements():
+    policy = fresh_policy(4)
+    case = Case("deepsocs/canonical/25/0", horizon=200.0)
+    mixed = label_episode(Episode(case, 5, 0.0, numpy_weights(policy), SetPolicyConfig(),
+                                  "rollout:etf,k=2,samples=1"))
+    learner = case.simulator(5).run(SetPolicyScheduler(policy))
+    # beta = 0: the learner's own run, labelled by the expert.
+    assert mixed.latency == pytest.approx(learner.metrics["censored_mean_latency"])
+    assert 0 <= mixed.learner_agreed < len(mixed.data)
+
+
+def tiny_recipe() -> Recipe:
+    return Recipe(dagger=DaggerConfig(iterations=2, seeds_per_case=1, epochs=1, workers=1,
+                                      expert="rollout:etf,k=2,samples=1"),
+                  rl=RLConfig(iterations=1, samples=2, epochs=1, workers=1),
+                  cases=(Case("deepsocs/canonical/25/0.5", horizon=200.0),
+                         Case("random-dag")), quick=True)
+
+
+def test_resume_gives_the_same_state(tmp_path):
+    validation = [(Case("deepsocs/canonical/25/0", horizon=200.0), 50_000)]
+    whole = Trainer(tiny_recipe(), tmp_path / "whole", echo=False, validation=validation)
+    whole.run()
+    part = Trainer(tiny_recipe(), tmp_path / "part", echo=False, validation=validation,
+                   stop_after=2)
+    part.run()
+    resumed = Trainer(tiny_recipe(), tmp_path / "part", resume=True, echo=False,
+                      validation=validation)
+    assert resumed.step == 2
+    resumed.run()
+    for key, value in whole.policy.state_dict().items():
+        assert torch.equal(value, resumed.policy.state_dict()[key]), key
+    assert whole.placements == resumed.placements
+    with pytest.raises(CheckpointError, match="--resume"):
+        Trainer(tiny_recipe(), tmp_path / "whole", echo=False, validation=validation)
+
+
+def test_checkpoints_round_trip_and_refuse_bad_files(tmp_path):
+    policy = fresh_policy(5)
+    path = tmp_path / "p.pt"
+    save_set_policy(policy, path, {"stage": "test"})
+    loaded = load_set_policy(path)
+    for key, value in policy.state_dict().items():
+        assert torch.equal(value, loaded.state_dict()[key])
+    bad = tmp_path / "bad.pt"
+    torch.save({"kind": "set-policy", "config": {"features": 24, "hidden": 10**9},
+                "policy": policy.state_dict()}, bad)
+    with pytest.raises(CheckpointError, match="hidden"):
+        load_set_policy(bad)
+    torch.save({"kind": "set-policy", "config": {"features": 24, "hidden": 32},
+                "policy": policy.state_dict()}, bad)
+    with pytest.raises(CheckpointError, match="does not fit"):
+        load_set_policy(bad)
+    assert load_set_policy(SHIPPED_SET).config.features == NUM_FEATURES
+
+
+def test_compare_batches_learned_runs_and_gets_the_same_rows():
+    from socsim.agents.compare import RunSpec, compare, group_runs
+
+    scenario = SHORT.scenario()
+    specs = [RunSpec(scenario, "learned:default", s) for s in range(5)] + \
+        [RunSpec(scenario, "etf", s) for s in range(2)]
+    groups = group_runs(specs, 2)
+    assert [len(g) for g in groups] == [3, 2, 1, 1]
+    batched = compare(scenario, ["learned:default", "etf"], list(range(5)), workers=1)
+    for row in batched.rows[:5]:
+        alone = scenario.simulator(row["seed"]).run(make_scheduler("learned:default"))
+        assert row["censored_mean_latency"] == pytest.approx(
+            alone.metrics["censored_mean_latency"])
+
+
+def test_the_shipped_policy_acts_in_the_gym_env_as_in_the_emulator():
+    import gymnasium as gym
+
+    scheduler = make_scheduler("learned:default")
+    env = gym.make("socsim/DeepSoCS-v0", action_mode="assign", horizon=600.0, baseline=None)
+    env.reset(seed=0, options={"sim_seed": 11})
+    done = False
+    while not done:
+        *_, terminated, truncated, info = env.step(scheduler.act(env))
+        done = terminated or truncated
+    scenario = env.unwrapped.generator.scenario
+    alone = scenario.simulator(11).run(make_scheduler("learned:default"))
+    assert info["metrics"]["censored_mean_latency"] == pytest.approx(
+        alone.metrics["censored_mean_latency"])
