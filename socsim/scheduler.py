@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import numpy as np
 
+from socsim.placement import inputs_ready
 from socsim.platform import Platform
 from socsim.workload import BoundProfile
 
@@ -140,6 +141,31 @@ class SchedulerView:
     def queue_length(self, pe: int) -> int:
         """Tasks waiting in a PE's queue (not counting the running one)."""
         return len(self._sim.pe_queue[pe])
+
+    def queued(self, pe: int) -> list[tuple[int, int]]:
+        """The ``(job, task)`` pairs waiting in a PE's queue, in queue order."""
+        return [(state.id, task) for state, task in self._sim.pe_queue[pe]]
+
+    def free_at(self, pe: int) -> float:
+        """When the PE is expected to be done with its running task and its queue, input waits
+        included (noise-free).
+
+        Like :meth:`available_at`, but each queued task starts only once its
+        inputs are on the PE, so the idle gaps they leave count (a queued
+        task whose inputs are not all produced yet counts from now).
+        """
+        sim = self._sim
+        free = max(sim.now, sim.pe_expected_end[pe])
+        queue = sim.pe_queue[pe]
+        if not queue:
+            return free
+        transfer, slowdown = sim.platform.transfer_time, sim.pe_slowdown[pe]
+        pe_type = sim.platform.pe_type[pe]
+        for state, task in queue:
+            ready = inputs_ready(state, task, pe, transfer, free)
+            start = ready if ready != math.inf else free
+            free = start + state.profile.cost[task][pe_type] * slowdown
+        return free
 
     def available_at(self, pe: int) -> float:
         """Expected time the PE finishes its running task and its queue (noise-free)."""

@@ -252,10 +252,36 @@ def test_the_shipped_policy_acts_in_the_gym_env_as_in_the_emulator():
     env = gym.make("socsim/DeepSoCS-v0", action_mode="assign", horizon=600.0, baseline=None)
     env.reset(seed=0, options={"sim_seed": 11})
     done = False
+    steps = 0
     while not done:
-        *_, terminated, truncated, info = env.step(scheduler.act(env))
+        action = scheduler.act(env)
+        assert env.unwrapped.action_masks()[action]  # never a masked action
+        *_, terminated, truncated, info = env.step(action)
         done = terminated or truncated
+        steps += 1
+    assert steps > 20
     scenario = env.unwrapped.generator.scenario
     alone = scenario.simulator(11).run(make_scheduler("learned:default"))
     assert info["metrics"]["censored_mean_latency"] == pytest.approx(
         alone.metrics["censored_mean_latency"])
+
+
+@pytest.mark.parametrize("env_id, kwargs", [
+    ("socsim/SoCStream-v0", {"action_mode": "assign", "horizon": 60_000.0}),
+    ("socsim/RandomDAG-v0", {"action_mode": "assign", "pes": (2, 32)}),
+    ("socsim/DAGSchedule-v0", {"action_mode": "order"}),
+])
+def test_the_shipped_policy_runs_every_env_without_a_masked_action(env_id, kwargs):
+    import gymnasium as gym
+
+    scheduler = make_scheduler("learned:default")
+    env = gym.make(env_id, **kwargs)
+    for seed in range(2):
+        env.reset(seed=seed)
+        while True:
+            action = scheduler.act(env)
+            assert env.unwrapped.action_masks()[action]
+            *_, terminated, truncated, info = env.step(action)
+            if terminated or truncated:
+                break
+        assert info["metrics"]["completed"] > 0

@@ -57,6 +57,7 @@ FEATURES = (
     "horizon_left",      # time to the horizon, capped at 100 scales (100 without one)
     "sufferage",         # the task's second-least finish minus its least (0 with one PE)
     "log_contested",     # log(1 + other ready tasks whose least finish is on this PE)
+    "queue_gaps",        # idle time the PE's queued tasks will wait for their inputs
 )
 NUM_FEATURES = len(FEATURES)
 HORIZON_CAP = 100.0
@@ -117,6 +118,8 @@ def candidates(view: SchedulerView, cache: ScaleCache | None = None) -> Candidat
     platform = view.platform
     live = [pe for pe in range(platform.num_pes) if view.is_alive(pe)]
     free = {pe: view.available_at(pe) for pe in live}
+    gaps = {pe: (view.free_at(pe) - free[pe]) * inv if view.queue_length(pe) else 0.0
+            for pe in live}
     load = sum(free[pe] - now for pe in live) * inv / max(len(live), 1)
     oldest = min((state.arrival for state in jobs.values()), default=now)
     horizon = view.horizon
@@ -169,7 +172,7 @@ def candidates(view: SchedulerView, cache: ScaleCache | None = None) -> Candidat
                 (choice.start - floor) * inv, (floor - now) * inv,
                 1.0 if view.is_idle(pe) else 0.0, math.log1p(view.queue_length(pe)),
                 math.log(energy / least_energy) if least_energy > 0 and energy > 0 else 0.0,
-                1.0 if t == least_exec else 0.0, *base, sufferage, 0.0])
+                1.0 if t == least_exec else 0.0, *base, sufferage, 0.0, gaps[pe]])
             pairs.append((job, task, pe))
             task_of.append(slot)
             pe_of.append(pe)
@@ -181,7 +184,7 @@ def candidates(view: SchedulerView, cache: ScaleCache | None = None) -> Candidat
         wanted: dict[int, int] = {}
         for pe in best_pe:
             wanted[pe] = wanted.get(pe, 0) + 1
-        features[:, -1] = np.log1p([wanted.get(pe, 0) - (best_pe[t] == pe)
+        features[:, -2] = np.log1p([wanted.get(pe, 0) - (best_pe[t] == pe)
                                     for t, pe in zip(task_of, pe_of, strict=True)])
     slots: dict[int, int] = {}
     pe_slot = [slots.setdefault(pe, len(slots)) for pe in pe_of]

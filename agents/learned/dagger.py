@@ -3,16 +3,18 @@
 Each iteration runs episodes of the training cases
 (:data:`~.task_suite.TRAINING`). At every decision with more than one
 candidate, the expert (``rollout:etf-live`` by default: the lookahead
-scheduler of :mod:`socsim.agents.rollout` over the live-queue ETF) says which candidate it would place; that
-is the label. Which placement is actually made is the expert's with
-probability ``beta`` and the learner's greedy choice otherwise: iteration
-0 is pure behavioural cloning (``beta = 1``), later iterations visit the
-states the learner itself reaches, labelled by the expert, which is what
-removes the compounding errors of plain cloning. The expert is told of
-every placement made (:meth:`~socsim.agents.rollout.RolloutScheduler.commit`),
-so its base heuristic's plan follows the run. The labelled decisions of
-all iterations are aggregated, and after each iteration the policy is
-fitted to them by cross-entropy.
+scheduler of :mod:`socsim.agents.rollout` over the live-queue ETF) says
+which candidate it would place; that is the label. The placement actually
+made is the expert's with probability ``beta`` and the learner's greedy
+choice otherwise: iteration 0 is pure behavioural cloning (``beta = 1``);
+later iterations visit the states the learner itself reaches, labelled by
+the expert, which is what removes the compounding errors of plain cloning.
+The expert is told of every placement made
+(:meth:`~socsim.agents.rollout.RolloutScheduler.commit`), so its base
+heuristic's plan follows the run. The labelled decisions of all iterations
+are aggregated, and after each iteration the policy is fitted to them by
+cross-entropy, each scenario family weighing the same in all (DeepSoCS
+cells give many short decisions, the papers' mix fewer).
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ class DaggerConfig:
         workers: Processes collecting episodes.
     """
 
-    iterations: int = 6
+    iterations: int = 5
     seeds_per_case: int = 3
     beta: float = 0.5
     epochs: int = 6

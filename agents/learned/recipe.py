@@ -222,11 +222,18 @@ class Trainer:
     def _etf_reference(self) -> list[float]:
         """The reference heuristic's validation figures (cached in the run folder)."""
         path = self.out / f"{self.recipe.reference}_validation.json"
+        runs = [[case.name, case.horizon, case.jobs, seed] for case, seed in self.validation]
         if path.exists():
-            return [float(v) for v in json.loads(path.read_text())]
+            try:
+                saved = json.loads(path.read_text())
+                if saved["runs"] == runs and saved["metric"] == self.recipe.objective:
+                    return [float(v) for v in saved["values"]]
+            except (ValueError, KeyError, TypeError):
+                pass  # not ours, or from another validation set: measured again
         values = [m[self.recipe.objective] for m in heuristic_metrics(
             self.recipe.reference, self.validation, self.recipe.dagger.workers)]
-        path.write_text(json.dumps(values))
+        path.write_text(json.dumps({"runs": runs, "metric": self.recipe.objective,
+                                    "values": values}))
         return values
 
     def _evaluate(self, stage: str, index: int, stats: dict[str, float]) -> None:

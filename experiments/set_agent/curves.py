@@ -18,10 +18,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 HERE = Path(__file__).resolve().parent
-COLOURS = {"init": "grey", "dagger": "tab:blue", "rl": "tab:orange"}
+COLOURS = {"dagger": "tab:blue", "rl": "tab:orange"}
 
 
 def main(argv: list[str]) -> int:
