@@ -91,14 +91,15 @@ def _train_pair(episodes: int, epochs: int) -> dict[str, Path]:
     return runs
 
 
-def run(agent: str = "learned:default", seeds: int = 20, quick: bool = False,
+def run(agent: str = "learned:deepsocs-env", seeds: int = 20, quick: bool = False,
         out: Path = RESULTS, workers: int | None = None, train: bool = True,
         episodes: int = 16, epochs: int = 25, horizon: float | None = None
         ) -> list[dict[str, Any]]:
     """Run parts A, B (and C) and write ``generalisation.{md,csv,png}`` into ``out``.
 
     Args:
-        agent: The learned agent (``learned:default``, ``learned:PATH`` or PATH).
+        agent: The learned agent (``learned:deepsocs-env``, ``learned:default``, ``learned:PATH``
+            or PATH).
         seeds: Evaluation seeds per cell (from 100000).
         quick: 3 seeds, fewer cells, 2 BC episodes and 2 epochs.
         out: Folder of the result files.
@@ -297,7 +298,7 @@ def _plot(rows: list[dict[str, Any]], path: Path, n_seeds: int) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Command line."""
-    parser = study_parser(__doc__, "learned:default", 20, "evaluation seeds per cell")
+    parser = study_parser(__doc__, "learned:deepsocs-env", 20, "evaluation seeds per cell")
     parser.add_argument("--no-train", action="store_true",
                         help="skip part C (the cross-train check trains two BC agents)")
     parser.add_argument("--episodes", type=int, default=16, help="part C: BC teacher episodes")

@@ -59,14 +59,15 @@ LEVELS: dict[str, dict[str, Any]] = {
 }
 
 
-def run(agent: str = "learned:default", seeds: int = 20, quick: bool = False,
+def run(agent: str = "learned:deepsocs-env", seeds: int = 20, quick: bool = False,
         out: Path = RESULTS, workers: int | None = None,
         levels: dict[str, dict[str, Any]] | None = None,
         horizon: float | None = None) -> list[dict[str, Any]]:
     """Run every fault level and write ``robustness.{md,csv,png}`` into ``out``.
 
     Args:
-        agent: The learned agent (``learned:default``, ``learned:PATH`` or PATH).
+        agent: The learned agent (``learned:deepsocs-env``, ``learned:default``, ``learned:PATH``
+            or PATH).
         seeds: Evaluation seeds per level (from 100000).
         quick: 3 seeds.
         out: Folder of the result files.
@@ -190,7 +191,7 @@ def _plot(rows: list[dict[str, Any]], levels: list[str], schedulers: list[str],
 
 def main(argv: list[str] | None = None) -> None:
     """Command line."""
-    parser = study_parser(__doc__, "learned:default", 20, "evaluation seeds per level")
+    parser = study_parser(__doc__, "learned:deepsocs-env", 20, "evaluation seeds per level")
     args = parser.parse_args(argv)
     run(args.agent, args.seeds, args.quick, args.out, args.workers)
 
