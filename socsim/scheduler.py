@@ -147,8 +147,7 @@ class SchedulerView:
         return [(state.id, task) for state, task in self._sim.pe_queue[pe]]
 
     def free_at(self, pe: int) -> float:
-        """When the PE is expected to be done with its running task and its queue, input waits
-        included (noise-free).
+        """When the PE is expected to be done with its work, input waits included (noise-free).
 
         Like :meth:`available_at`, but each queued task starts only once its
         inputs are on the PE, so the idle gaps they leave count (a queued

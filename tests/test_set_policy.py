@@ -285,3 +285,15 @@ def test_the_shipped_policy_runs_every_env_without_a_masked_action(env_id, kwarg
             if terminated or truncated:
                 break
         assert info["metrics"]["completed"] > 0
+
+
+def test_a_plan_collected_without_applying_it_places_each_ready_task_once():
+    # What a lookahead scheduler does with its base: list decide() without running it.
+    sim = random_dag_sim(4, seed=9)
+    sim.prepare(None)
+    sim.advance()
+    ready = set(sim.view.ready)
+    plan = list(SetPolicyScheduler(fresh_policy(6)).decide(sim.view))
+    assert sorted((j, t) for j, t, _ in plan) == sorted(ready)
+    result = make_scheduler("rollout:learned:default,k=2,samples=1")  # finite, and runs
+    assert random_dag_sim(4, seed=9).run(result).metrics["completed"] == 1

@@ -66,16 +66,28 @@ class SetPolicyScheduler:
         self.decisions, self.seconds = 0, 0.0
 
     def decide(self, view: SchedulerView) -> Iterator[tuple[int, int, int]]:
-        """Yield one placement at a time until no ready task can be placed."""
+        """Yield one placement at a time until no ready task can be placed.
+
+        Each choice sees the previous one queued (the run applies a yielded
+        placement before asking for the next). A caller that collects the
+        placements without applying them (a lookahead scheduler asking for a
+        plan) still gets each ready task once: tasks already yielded in this
+        call are left out of later choices.
+        """
+        yielded: set[tuple[int, int]] = set()
         while True:
             clock = time.process_time()
             found = candidates(view, self.cache)
+            if yielded:
+                found = _without(found, yielded)
             if not len(found):
                 return
             row = self.policy.choose([found], self.sample)[0]
             self.decisions += 1
             self.seconds += time.process_time() - clock
-            yield found.pairs[row]
+            job, task, pe = found.pairs[row]
+            yielded.add((job, task))
+            yield job, task, pe
 
     def act(self, env: Any) -> int:
         """The action for a socsim Gymnasium environment's current decision.
@@ -103,6 +115,17 @@ class SetPolicyScheduler:
         results = run_batched(sims, greedy(self.policy))
         self.seconds += time.process_time() - clock
         return results
+
+
+def _without(found: Candidates, tasks: set[tuple[int, int]]) -> Candidates:
+    """The candidates whose task is not in ``tasks`` (task numbers kept compact)."""
+    keep = [i for i, (job, task, _) in enumerate(found.pairs) if (job, task) not in tasks]
+    if len(keep) == len(found):
+        return found
+    index = np.asarray(keep, np.int64)
+    task_ids = np.unique(found.task[index], return_inverse=True)[1] if keep else index
+    pe_ids = np.unique(found.pe[index], return_inverse=True)[1] if keep else index
+    return Candidates([found.pairs[i] for i in keep], found.features[index], task_ids, pe_ids)
 
 
 Decide = Callable[[list[Candidates], list[SchedulerView]], list[int]]
