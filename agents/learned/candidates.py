@@ -128,7 +128,6 @@ def candidates(view: SchedulerView, cache: ScaleCache | None = None) -> Candidat
     rows: list[list[float]] = []
     pairs: list[tuple[int, int, int]] = []
     task_of: list[int] = []
-    placeable: list[int] = []
     best_pe: list[int] = []  # per placeable task, the PE where it finishes first
     pe_of: list[int] = []
     transfer = view.transfer_time
@@ -148,8 +147,7 @@ def candidates(view: SchedulerView, cache: ScaleCache | None = None) -> Candidat
         pes = view.eligible_pes(job, task)
         if not pes:
             continue
-        slot = len(placeable)
-        placeable.append(index)
+        slot = len(best_pe)  # this task's number among the placeable ones
         execs = [view.exec_time(job, task, pe) for pe in pes]
         choices = [finish_on(state, task, pe, now, free[pe], t, transfer)
                    for pe, t in zip(pes, execs, strict=True)]
