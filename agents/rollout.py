@@ -158,13 +158,7 @@ class RolloutScheduler:
                 if not base_plan:
                     return
             first = base_plan[0]
-            candidates = self._candidates(view, first)
-            choice = candidates[0]
-            if len(candidates) > 1:
-                seeds = [int(s) for s in self.rng.integers(2**31 - 1, size=self.config.samples)]
-                scores = np.array([[self._score(view, c, [seed], horizon) for seed in seeds]
-                                   for c in candidates])
-                choice = candidates[self._pick(scores)]
+            choice = self._best_around(view, first, horizon)
             self._book(view, choice)
             # Agreeing with the base keeps the rest of its plan (so k=1 is the base
             # exactly); a different choice makes the base plan again from the new state.
@@ -186,21 +180,24 @@ class RolloutScheduler:
         base_plan = [tuple(a) for a in self._clone(view).decide(view)]
         if not base_plan:
             return None
-        first = base_plan[0]
-        candidates = self._candidates(view, first)
-        if len(candidates) == 1:
-            return first
-        seeds = [int(s) for s in self.rng.integers(2**31 - 1, size=self.config.samples)]
-        horizon = self._horizon(view)
-        scores = np.array([[self._score(view, c, [seed], horizon) for seed in seeds]
-                           for c in candidates])
-        return candidates[self._pick(scores)]
+        return self._best_around(view, base_plan[0], self._horizon(view))
 
     def commit(self, view: SchedulerView, placement: tuple[int, int, int]) -> None:
         """Record a placement about to be applied (the base heuristic's plan follows it)."""
         self._book(view, placement)
 
     # ------------------------------------------------------------------ parts
+    def _best_around(self, view: SchedulerView, first: tuple[int, int, int],
+                     horizon: float) -> tuple[int, int, int]:
+        """The placement to make: ``first`` (the base's) or a candidate whose rollouts beat it."""
+        candidates = self._candidates(view, first)
+        if len(candidates) == 1:
+            return first
+        seeds = [int(s) for s in self.rng.integers(2**31 - 1, size=self.config.samples)]
+        scores = np.array([[self._score(view, c, [seed], horizon) for seed in seeds]
+                           for c in candidates])
+        return candidates[self._pick(scores)]
+
     @staticmethod
     def _pick(scores: np.ndarray) -> int:
         """The candidate to place: the best mean score, if it beats the base's clearly.

@@ -87,15 +87,14 @@ class ScaleCache:
     """Per profile, the mean expected task cost and the total (computed once per profile)."""
 
     def __init__(self) -> None:
-        self._mean: dict[int, tuple[float, list[float]]] = {}
+        self._mean: dict[object, tuple[float, list[float]]] = {}
 
     def of(self, profile: object) -> tuple[float, list[float]]:
         """``(mean task cost, per-task mean cost)`` of a bound profile."""
-        key = id(profile)
-        found = self._mean.get(key)
+        found = self._mean.get(profile)
         if found is None:
             costs = [c if math.isfinite(c) else 0.0 for c in profile.mean_cost]  # type: ignore
-            found = self._mean[key] = (sum(costs) / max(len(costs), 1), costs)
+            found = self._mean[profile] = (sum(costs) / max(len(costs), 1), costs)
         return found
 
 

@@ -31,7 +31,7 @@ import torch
 from socsim.schedulers import make_scheduler
 
 from .candidates import Candidates, ScaleCache, candidates
-from .set_policy import Batch, SetPolicy, SetPolicyConfig
+from .set_policy import Batch, SetPolicy, SetPolicyConfig, flat_rows, pick
 from .task_suite import Case
 
 
@@ -261,8 +261,7 @@ def fit(policy: SetPolicy, optimizer: torch.optim.Optimizer, data: Decisions, ep
             index = order[start:start + batch]
             decisions, labels = data.select(index)
             logp, _ = policy(Batch.of(decisions))
-            offsets = np.concatenate([[0], np.cumsum([len(d) for d in decisions])[:-1]])
-            target = torch.from_numpy(offsets + labels)
+            target = torch.from_numpy(flat_rows(decisions, labels))
             weight = torch.from_numpy(data.weights[index]).float()
             loss = -(logp[target] * weight).sum() / weight.sum().clamp_min(1e-9)
             optimizer.zero_grad()
@@ -271,17 +270,9 @@ def fit(policy: SetPolicy, optimizer: torch.optim.Optimizer, data: Decisions, ep
             optimizer.step()
             loss_sum += loss.item() * len(index)
             with torch.no_grad():
-                best = _segment_argmax(logp.detach().numpy(), [len(d) for d in decisions])
-            hits += float(np.sum(best == labels))
+                best = pick(logp.detach().numpy(), [len(d) for d in decisions])
+            hits += float(np.sum(np.asarray(best) == labels))
     policy.eval()
     n = max(len(data), 1)
     return loss_sum / n, hits / n
 
-
-def _segment_argmax(logp: np.ndarray, sizes: Sequence[int]) -> np.ndarray:
-    out = np.empty(len(sizes), np.int64)
-    start = 0
-    for i, size in enumerate(sizes):
-        out[i] = int(np.argmax(logp[start:start + size]))
-        start += size
-    return out

@@ -29,7 +29,7 @@ import torch
 
 from .candidates import Candidates
 from .dagger import Decisions, numpy_weights, policy_of
-from .set_policy import Batch, SetPolicy, SetPolicyConfig, pick
+from .set_policy import Batch, SetPolicy, SetPolicyConfig, flat_rows, pick
 from .set_scheduler import run_batched
 from .task_suite import Case
 
@@ -126,8 +126,7 @@ def sample_runs(job: Rollouts) -> Sampled:
             logp, _ = policy(Batch.of(decisions))
         flat = logp.numpy()
         chosen = pick(flat, [len(d) for d in decisions], rng)
-        starts = np.concatenate([[0], np.cumsum([len(d) for d in decisions])[:-1]])
-        stash.extend(float(flat[s + r]) for s, r in zip(starts, chosen, strict=True))
+        stash.extend(float(v) for v in flat[flat_rows(decisions, chosen)])
         return chosen
 
     def record(index: int, found: Candidates, row: int) -> None:
@@ -195,8 +194,7 @@ def ppo_update(policy: SetPolicy, optimizer: torch.optim.Optimizer, parts: list[
             index = order[start:start + config.batch]
             decisions, rows = data.select(index)
             logp, _ = policy(Batch.of(decisions))
-            offsets = np.concatenate([[0], np.cumsum([len(d) for d in decisions])[:-1]])
-            new = logp[torch.from_numpy(offsets + rows)]
+            new = logp[torch.from_numpy(flat_rows(decisions, rows))]
             ratio = torch.exp(new - torch.from_numpy(old_logp[index]).float())
             a = torch.from_numpy(advantage[index]).float()
             surrogate = torch.min(ratio * a, ratio.clamp(1 - config.clip, 1 + config.clip) * a)

@@ -25,7 +25,7 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -223,13 +223,11 @@ class Trainer:
         """The reference heuristic's validation figures (cached in the run folder)."""
         path = self.out / f"{self.recipe.reference}_validation.json"
         runs = [[case.name, case.horizon, case.jobs, seed] for case, seed in self.validation]
-        if path.exists():
-            try:
-                saved = json.loads(path.read_text())
-                if saved["runs"] == runs and saved["metric"] == self.recipe.objective:
-                    return [float(v) for v in saved["values"]]
-            except (ValueError, KeyError, TypeError):
-                pass  # not ours, or from another validation set: measured again
+        saved = _read_json(path)
+        if isinstance(saved, dict) and saved.get("runs") == runs \
+                and saved.get("metric") == self.recipe.objective:
+            return [float(v) for v in saved["values"]]
+        # Absent, unreadable, or for another validation set: measured (again).
         values = [m[self.recipe.objective] for m in heuristic_metrics(
             self.recipe.reference, self.validation, self.recipe.dagger.workers)]
         path.write_text(json.dumps({"runs": runs, "metric": self.recipe.objective,
@@ -335,12 +333,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     recipe = quick_recipe() if args.quick else Recipe()
     objective = METRIC if args.objective == "latency" else "edp"
-    dagger = _with(recipe.dagger, workers=args.workers)
-    rl = _with(recipe.rl, workers=args.workers, objective=objective)
+    dagger = replace(recipe.dagger, workers=args.workers)
+    rl = replace(recipe.rl, workers=args.workers, objective=objective)
     if args.dagger_iterations is not None:
-        dagger = _with(dagger, iterations=args.dagger_iterations)
+        dagger = replace(dagger, iterations=args.dagger_iterations)
     if args.rl_iterations is not None:
-        rl = _with(rl, iterations=args.rl_iterations)
+        rl = replace(rl, iterations=args.rl_iterations)
     cases = None
     if args.cases:
         try:
@@ -363,10 +361,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _with(config: Any, **changes: Any) -> Any:
-    import dataclasses
-
-    return dataclasses.replace(config, **changes)
+def _read_json(path: Path) -> Any:
+    """A JSON file's contents, or ``None`` when it is absent or not JSON."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 if __name__ == "__main__":

@@ -169,6 +169,12 @@ class SetPolicy(nn.Module):
         return pick(logp.numpy(), [len(c) for c in decisions], sample)
 
 
+def flat_rows(decisions: Sequence[Candidates], rows: Sequence[int] | np.ndarray) -> np.ndarray:
+    """Where row ``rows[i]`` of decision ``i`` lies in the batch of ``decisions`` concatenated."""
+    sizes = [len(d) for d in decisions]
+    return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64) + np.asarray(rows)
+
+
 def pick(logp: np.ndarray, sizes: Sequence[int], sample: np.random.Generator | None = None
          ) -> list[int]:
     """Per decision (consecutive ``sizes`` rows of ``logp``), the greedy or sampled row."""

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 from socsim.schedulers import make_scheduler
+from socsim.simulator import Simulator
 
 from .set_policy import SetPolicy
 from .set_scheduler import greedy, run_batched
@@ -29,9 +30,13 @@ def policy_metrics(policy: SetPolicy, runs: Sequence[Run], chunk: int = 64
     out: list[dict[str, float]] = []
     for start in range(0, len(runs), chunk):
         part = runs[start:start + chunk]
-        results = run_batched([case.simulator(seed) for case, seed in part], greedy(policy))
-        out += [dict(r.metrics) for r in results]
+        out += greedy_metrics(policy, [case.simulator(seed) for case, seed in part])
     return out
+
+
+def greedy_metrics(policy: SetPolicy, sims: Sequence[Simulator]) -> list[dict[str, float]]:
+    """Each fresh simulator's metrics under the policy's greedy choices, in lock step."""
+    return [dict(r.metrics) for r in run_batched(sims, greedy(policy))]
 
 
 def _heuristic(job: tuple[str, Case, int]) -> dict[str, float]:

@@ -35,7 +35,12 @@ import torch
 
 from socsim.agents.learned.set_policy import SetPolicy
 from socsim.agents.learned.set_scheduler import SHIPPED_SET, load_set_policy
-from socsim.agents.learned.suite_eval import METRIC, heuristic_metrics, policy_metrics
+from socsim.agents.learned.suite_eval import (
+    METRIC,
+    greedy_metrics,
+    heuristic_metrics,
+    policy_metrics,
+)
 from socsim.agents.learned.task_suite import Case, deepsocs_cells
 from socsim.agents.stream_bounds import bound_row
 
@@ -141,17 +146,9 @@ def static_gaps(policies: dict[str, SetPolicy], no_teacher: bool) -> dict[str, l
             makespan = scenario.simulator(0).run(make_scheduler(name)).metrics["makespan"]
             gaps[name].append(100 * (makespan / optimum - 1))
         for who in ("agent", "init"):
-            sims = [scenario.simulator(0)]
-            makespan = policy_metrics_of(policies[who], sims)[0]["makespan"]
+            makespan = greedy_metrics(policies[who], [scenario.simulator(0)])[0]["makespan"]
             gaps[who].append(100 * (makespan / optimum - 1))
     return gaps
-
-
-def policy_metrics_of(policy: SetPolicy, sims: list) -> list[dict[str, float]]:
-    """Metrics of the policy's greedy runs of ready-made simulators."""
-    from socsim.agents.learned.set_scheduler import greedy, run_batched
-
-    return [dict(r.metrics) for r in run_batched(sims, greedy(policy))]
 
 
 def values(rows: list[dict[str, float]], metric: str = METRIC) -> list[float]:
