@@ -25,7 +25,6 @@ import json
 import math
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -33,7 +32,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from socsim.export import json_safe
-from socsim.schedulers import make_scheduler
+from socsim.registry import make_scheduler
 
 from .scenario import Scenario
 
@@ -354,6 +353,8 @@ def map_runs(specs: list[RunSpec], workers: int | None = None,
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(groups) == 1:
         return _flat(run_group(group) for group in groups)
+    from concurrent.futures import ProcessPoolExecutor  # only for parallel runs
+
     with ProcessPoolExecutor(max_workers=min(workers, len(groups))) as pool:
         chunk = max(1, len(groups) // (4 * workers))
         return _flat(pool.map(run_group, groups, chunksize=chunk))

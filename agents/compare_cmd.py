@@ -22,7 +22,7 @@ from rich.table import Table
 
 from socsim.dvfs import POLICIES
 from socsim.errors import UsageError
-from socsim.schedulers import make_scheduler, scheduler_names, scheduler_prefixes
+from socsim.registry import make_scheduler, scheduler_names, scheduler_prefixes
 from socsim.simulator import QUEUE_DISCIPLINES
 
 from .compare import (

@@ -46,8 +46,8 @@ import math
 
 import numpy as np
 
+from socsim.registry import register_scheduler
 from socsim.scheduler import Assignment, SchedulerView
-from socsim.schedulers import register_scheduler
 
 from .runtime import PlannedAvailability
 

@@ -36,7 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from socsim.fields import Fields, brief, read_document
+from socsim.documents import read_document
+from socsim.fields import Fields, brief
 from socsim.platform import MAX_PES, Platform
 from socsim.workload import BoundProfile, JobProfile
 

@@ -43,8 +43,8 @@ import numpy as np
 
 from socsim.errors import SchedulingError
 from socsim.placement import finish_on
+from socsim.registry import make_scheduler, register_scheduler_prefix
 from socsim.scheduler import Scheduler, SchedulerView
-from socsim.schedulers import make_scheduler, register_scheduler_prefix
 from socsim.simulator import Simulator
 from socsim.state import JobState
 

@@ -34,7 +34,7 @@ idle one. DS3's own MET, STF and ETF_LB, tie rules included, are ``ds3-met``,
 ``ds3-stf`` and ``ds3-etf-lb`` (:mod:`socsim.agents.ds3_rules`).
 
 Importing this module registers every scheduler with
-:func:`socsim.schedulers.register_scheduler`.
+:func:`socsim.registry.register_scheduler`.
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from socsim.placement import earliest_finish, finish_on, inputs_ready
+from socsim.registry import register_scheduler
 from socsim.scheduler import Assignment, SchedulerView
-from socsim.schedulers import register_scheduler
 
 Ready = tuple[int, int]
 

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from socsim.jobs import Batch, JobSource
-from socsim.schedulers import make_scheduler, scheduler_names
+from socsim.registry import make_scheduler, scheduler_names
 from socsim.simulator import Simulator
 
 from .cpop import plan_cpop

@@ -24,7 +24,7 @@ had a task with no live eligible PE when it arrived (not planned).
 
 Registers ``heft``, ``cpop``, ``peft`` and ``optimal`` (CP-SAT with a
 10 s limit per decision; for small jobs only) with
-:func:`socsim.schedulers.register_scheduler`.
+:func:`socsim.registry.register_scheduler`.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ from collections.abc import Callable
 import numpy as np
 
 from socsim.placement import earliest_finish
+from socsim.registry import register_scheduler
 from socsim.scheduler import Assignment, SchedulerView
-from socsim.schedulers import register_scheduler
 
 from .cpop import plan_cpop
 from .exact import plan_optimal

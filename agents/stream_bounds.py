@@ -77,9 +77,9 @@ import numpy as np
 
 from socsim.platform import Platform
 from socsim.records import TaskRecord
+from socsim.registry import make_scheduler
 from socsim.results import SimulationResult
 from socsim.scheduler import Scheduler, SchedulerView
-from socsim.schedulers import make_scheduler
 from socsim.simulator import Simulator
 from socsim.workload import BoundProfile
 
@@ -192,9 +192,7 @@ def record_episode(sim: Simulator, scheduler: Scheduler | str) -> Episode:
     """
     if isinstance(scheduler, str):
         scheduler = make_scheduler(scheduler)
-    sim.keep_jobs = True
-    if sim.job_records is None:
-        sim.job_records = []
+    sim.record(jobs=True)
     recorder = _Recorder(scheduler, sim)
     result = sim.run(recorder)  # type: ignore[arg-type]
     platform, sigma = sim.platform, sim.source.noise_sigma
@@ -211,7 +209,7 @@ def record_episode(sim: Simulator, scheduler: Scheduler | str) -> Episode:
             row = [INF] * platform.num_pes
             z = None if noise is None else noise[task]
             for pe in profile.eligible_pes[task]:
-                mu = profile.cost[task][platform.pe_type[pe]] * sim.pe_slowdown[pe]
+                mu = profile.cost[task][platform.pe_type[pe]] * sim.pes.slowdown[pe]
                 row[pe] = realised_duration(mu, z, sigma, ds3)
             durations.append(row)
         jobs.append(StreamJob(record.job, arrival, profile, durations, record.status,
@@ -539,9 +537,7 @@ def bound_row(sim: Simulator, scheduler: str, clairvoyant_s: float = 0.0,
         ``clairvoyant_bound``, ``clairvoyant_gap`` and ``clairvoyant_optimal``
         (1 if proven optimal).
     """
-    sim.keep_trace = True
-    if sim.trace is None:
-        sim.trace = []
+    sim.record(trace=True)
     episode = record_episode(sim, scheduler)
     metrics = dict(episode.result.metrics)
     cheap = stream_bound(episode)

@@ -45,14 +45,13 @@ import itertools
 import json
 import math
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from socsim.documents import parse_document, read_text
 from socsim.errors import ConfigError
-from socsim.fields import parse_document, read_text
-from socsim.schedulers import make_scheduler
+from socsim.registry import make_scheduler
 
 from .compare import Executor, RunSpec, assemble, map_runs
 from .scenario import PRESETS, Scenario
@@ -345,6 +344,8 @@ def _run_train(sweep: Sweep, backend: str, address: str | None, workers: int | N
             return list(ray_pool.map(train_point, jobs))
     if workers == 1 or len(jobs) == 1:
         return [train_point(job) for job in jobs]
+    from concurrent.futures import ProcessPoolExecutor  # only for parallel runs
+
     with ProcessPoolExecutor(max_workers=min(workers or 1_000, len(jobs))) as pool:
         return list(pool.map(train_point, jobs))
 

@@ -28,10 +28,10 @@ from socsim.simulator import Simulator
 from .baseline import BaselineCache, ratios
 from .core import PLACEMENTS, Engine, InvalidAction
 from .generator import InstanceGenerator, apply_overrides
+from .observation import GraphObservation
 from .render import render_gantt, render_text
 from .rewards import RewardSpec
 from .spaces import (
-    GraphObservation,
     Limits,
     MaskedDiscrete,
     ObservationLimitError,
@@ -143,7 +143,7 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
                       else _positive_scale("time_scale", time_scale, "microseconds"))
         if energy_scale is None:
             probe = self.generator.simulator(0)
-            energy_scale = time_scale * float(np.mean(probe.pe_active_w)) or 1.0
+            energy_scale = time_scale * float(np.mean(probe.pes.active_w)) or 1.0
         else:
             energy_scale = _positive_scale("energy_scale", energy_scale, "microjoules")
         self.time_scale, self.energy_scale = float(time_scale), float(energy_scale)
@@ -234,7 +234,8 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
             sim = self.engine.sim
             raise ValueError(
                 f"the episode of simulator seed {sim_seed} is over before its first decision "
-                f"(t={sim.now:g} us, {sim.injected} job(s) injected, {sim.failed} failed: "
+                f"(t={sim.now:g} us, {sim.counters.injected} job(s) injected, "
+                f"{sim.counters.failed} failed: "
                 f"{'; '.join(sim.failure_reasons) or 'no task to place'}); fix the scenario "
                 "(e.g. faults that leave a live PE for every task, a later horizon)")
         info = self._info()
@@ -288,11 +289,7 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
 
     def _cut_by_horizon(self) -> bool:
         """Whether the horizon stopped the run with jobs in the system or still to come."""
-        sim = self.engine.sim
-        if sim.horizon is None:
-            return False
-        max_jobs = sim.source.max_jobs
-        return bool(sim.jobs) or max_jobs is None or sim.injected < max_jobs
+        return self.engine.sim.truncated
 
     def render(self) -> str | np.ndarray | None:
         """``ansi``: a text summary; ``rgb_array``: the Gantt chart so far; ``human``: prints."""
@@ -323,7 +320,7 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
         into the run. The run must use this environment's platform and job
         profiles.
         """
-        sim = run._sim if isinstance(run, SchedulerView) else run  # the view's own run
+        sim = Simulator.behind(run) if isinstance(run, SchedulerView) else run
         self.engine.attach(sim)
         self._started = True
         self._pending: tuple[int, int, float] | None = None

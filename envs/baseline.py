@@ -3,7 +3,7 @@
 The baseline runs in a fresh simulator built from the same scenario with
 the same simulator seed, hence the same jobs, arrival times, noise draws
 and faults as the episode. Schedulers come from
-:func:`socsim.schedulers.make_scheduler`, which loads ``socsim.agents``
+:func:`socsim.registry.make_scheduler`, which loads ``socsim.agents``
 (HEFT and family) on first use, so this package never imports the agents
 at import time.
 
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from socsim.schedulers import make_scheduler
+from socsim.registry import make_scheduler
 
 from .generator import InstanceGenerator
 

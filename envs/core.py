@@ -1,7 +1,7 @@
 """The machinery every environment shares: one episode's emulator, observation and reward.
 
 An :class:`Engine` owns the :class:`socsim.Simulator` of the current
-episode, the :class:`~socsim.envs.spaces.ObservationBuilder` that mirrors it
+episode, the :class:`~socsim.envs.observation.ObservationBuilder` that mirrors it
 in fixed-shape arrays and the :class:`~socsim.envs.rewards.RewardTracker`.
 Environments decide what an action means; the engine places tasks,
 advances the emulator to its next decision point and keeps the arrays in
@@ -19,8 +19,9 @@ from socsim.simulator import Simulator
 from socsim.state import JobState
 
 from .generator import InstanceGenerator
+from .observation import ObservationBuilder
 from .rewards import RewardSpec, RewardTracker
-from .spaces import Limits, ObservationBuilder
+from .spaces import Limits
 
 #: How ``order`` mode chooses the PE of the task picked (see :meth:`Engine.place_eft`).
 PLACEMENTS = ("eft", "eft-blind")
@@ -89,8 +90,7 @@ class Engine:
         self._gap = [0.0] * sim.platform.num_pes
         self.decision_index = 0
         self.running = True
-        self.fault_prone = (self.generator.fault_prone or bool(sim.faults.scheduled)
-                            or sim.faults.mtbf is not None)
+        self.fault_prone = self.generator.fault_prone or sim.fault_prone
 
     def external_decision(self) -> None:
         """Bring the arrays up to date at a decision point reached by an outside driver.
@@ -176,8 +176,9 @@ class Engine:
         now = sim.now
         row = state.profile.cost[task]
         pe_type = sim.platform.pe_type
-        alive, end, backlog = sim.pe_alive, sim.pe_expected_end, sim.pe_backlog
-        slowdown, gap = sim.pe_slowdown, self._gap
+        pes = sim.pes
+        alive, end, backlog, slowdown = pes.alive, pes.expected_end, pes.backlog, pes.slowdown
+        gap = self._gap
         return earliest_finish(
             state, task, (pe for pe in state.profile.eligible_pes[task] if alive[pe]), now,
             free=lambda pe: ((end[pe] if end[pe] > now else now) + backlog[pe]) + gap[pe],
@@ -216,16 +217,16 @@ class Engine:
     def alive_row(self) -> np.ndarray:
         """``(max_pes,)`` int8: 1 for live PEs."""
         row = np.zeros(self.limits.max_pes, np.int8)
-        row[:self.sim.platform.num_pes] = self.sim.pe_alive
+        row[:self.sim.platform.num_pes] = self.sim.pes.alive
         return row
 
     def idle_row(self) -> np.ndarray:
         """``(max_pes,)`` int8: 1 for PEs that are up, run nothing and have an empty queue."""
         sim = self.sim
+        pes = sim.pes
         row = np.zeros(self.limits.max_pes, np.int8)
         row[:sim.platform.num_pes] = [a and r is None and not q for a, r, q in
-                                      zip(sim.pe_alive, sim.pe_running, sim.pe_queue,
-                                          strict=True)]
+                                      zip(pes.alive, pes.running, pes.queue, strict=True)]
         return row
 
     def why_invalid(self, slot: int, pe: int | None) -> str:
@@ -247,7 +248,7 @@ class Engine:
                 return f"PE {pe} does not exist (the platform has {self.sim.platform.num_pes})"
             if pe not in pes:
                 return f"PE {pe} cannot run {name} (eligible PEs: {pes})"
-            if not self.sim.pe_alive[pe]:
+            if not self.sim.pes.alive[pe]:
                 return f"PE {pe} is down"
             return f"PE {pe} is not idle"
         return f"no live PE can run {name}"
@@ -258,7 +259,8 @@ class Engine:
         sim, obs = self.sim, self.obs
         obs.invalidate()  # events ran: every PE row may have changed
         jobs = sim.jobs
-        counts = (sim.injected, sim.completed + sim.failed)
+        injected, completed, failed, tasks_done = sim.counters
+        counts = (injected, completed + failed)
         if counts != self._counts:
             self._counts = counts
             for job_id in [j for j in obs.jobs if j not in jobs]:
@@ -269,8 +271,8 @@ class Engine:
         if self.fault_prone:  # a failure may return placed tasks without a finish
             for job in obs.jobs.values():
                 obs.rescan(job)
-        elif sim.tasks_done != self._tasks_done:
-            self._tasks_done = sim.tasks_done
+        elif tasks_done != self._tasks_done:
+            self._tasks_done = tasks_done
             for job in obs.jobs.values():
                 if job.state.remaining != job.remaining:
                     obs.update(job)

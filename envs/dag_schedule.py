@@ -81,7 +81,7 @@ class DAGScheduleEnv(SchedulingEnv):
     Defaults here: ``N = 10``, ``E = 15``, ``P = 3``; ``order``:
     ``Discrete(10)``, ``assign``: ``Discrete(31)``.
     ``env.unwrapped.graph_observation()`` gives the same state without
-    padding (:class:`~socsim.envs.spaces.GraphObservation`).
+    padding (:class:`~socsim.envs.observation.GraphObservation`).
 
     ## Rewards
 

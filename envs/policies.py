@@ -29,8 +29,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from socsim.registry import make_scheduler
 from socsim.scheduler import Scheduler
-from socsim.schedulers import make_scheduler
 
 from .base import SchedulingEnv
 

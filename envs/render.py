@@ -17,11 +17,12 @@ def render_text(sim: Simulator, episode_return: float, max_items: int = 8) -> st
     """
     platform = sim.platform
     lines = [f"t = {sim.now:.6g} us | jobs in system {len(sim.jobs)} | ready {len(sim.ready)} "
-             f"| completed {sim.completed} | return {episode_return:.4g}"]
+             f"| completed {sim.counters.completed} | return {episode_return:.4g}"]
+    pes = sim.pes
     width = max(len(name) for name in platform.pe_names)
     for pe, name in enumerate(platform.pe_names):
-        running = sim.pe_running[pe]
-        if not sim.pe_alive[pe]:
+        running = pes.running[pe]
+        if not pes.alive[pe]:
             state = "down"
         elif running is not None:
             job, task, start, mu = running.job, running.task, running.start, running.expected
@@ -30,8 +31,8 @@ def render_text(sim: Simulator, episode_return: float, max_items: int = 8) -> st
         else:
             state = "idle"
         queue = [f"j{job.id}:{job.profile.profile.task_names[task]}"
-                 for job, task in list(sim.pe_queue[pe])[:max_items]]
-        more = " ..." if len(sim.pe_queue[pe]) > max_items else ""
+                 for job, task in list(pes.queue[pe])[:max_items]]
+        more = " ..." if len(pes.queue[pe]) > max_items else ""
         lines.append(f"  {name:<{width}}  {state:<40} queue [{', '.join(queue)}{more}]")
     ready = [f"j{job}:{sim.jobs[job].profile.profile.task_names[task]}"
              for job, task in list(sim.ready)[:max_items]]

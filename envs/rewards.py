@@ -147,7 +147,7 @@ class RewardTracker:
 
     def _sync_jobs(self, sim: Simulator, now: float) -> None:
         """Account for jobs that arrived or left since the last call."""
-        counts = (sim.injected, sim.completed, sim.failed)
+        counts = sim.counters[:3]
         if counts == self._counts:
             return
         self._counts = counts

@@ -4,7 +4,7 @@
 :class:`SchedulingVectorEnv` (the ids' ``vector_entry_point``); Gymnasium's
 own ``vectorization_mode="sync"`` / ``"async"`` still work. Each
 sub-environment writes its observation straight into its row of stacked,
-preallocated arrays (its :class:`~socsim.envs.spaces.ObservationBuilder`
+preallocated arrays (its :class:`~socsim.envs.observation.ObservationBuilder`
 and action mask are bound to that row), so a step copies nothing per
 sub-environment; the batch is returned as one ``Dict`` of ``(N, ...)``
 arrays, the same layout as Gymnasium's ``SyncVectorEnv`` gives.

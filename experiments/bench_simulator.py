@@ -151,7 +151,8 @@ def bare_loop(platform: Any, source: Any, jobs: int, seed: int) -> int:
 def ratios(jobs: int, seed: int, rounds: int) -> dict[str, float]:
     """MET, ETF and the bare loop on ``jobs`` jobs, interleaved; medians of CPU seconds."""
     from socsim import Simulator
-    from socsim.schedulers import MinimumExecutionTime, make_scheduler
+    from socsim.registry import make_scheduler
+    from socsim.schedulers import MinimumExecutionTime
 
     platform, source = ds3_default(jobs)
     times: dict[str, list[float]] = {"bare": [], "met": [], "etf": []}

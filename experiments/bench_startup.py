@@ -6,6 +6,10 @@ is recorded; the median is printed. Pass ``--python`` several times to
 compare interpreters side by side in one run (e.g. a virtual environment
 with an older checkout installed: "before" against "after").
 
+Children run as an installed package does: with bytecode caches. A first,
+unrecorded round writes them (``PYTHONDONTWRITEBYTECODE`` is dropped from
+the children's environment), so that no round pays for compiling sources.
+
     python experiments/bench_startup.py
     python experiments/bench_startup.py --python /tmp/oldvenv/bin/python --python .venv/bin/python
 """
@@ -13,18 +17,21 @@ with an older checkout installed: "before" against "after").
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 
+#: The children's environment: this one, allowed to write bytecode caches.
+CHILD_ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+
 COMMANDS = {
     "python -c pass": ["-c", "pass"],
     "import numpy": ["-c", "import numpy"],
     "import socsim": ["-c", "import socsim"],
-    "socsim simulate": ["-c", "import sys; from socsim.cli import main; "
-                        "sys.exit(main(['simulate']))"],
+    "socsim simulate": ["-m", "socsim", "simulate"],  # the console script's entry point
 }
 
 
@@ -33,7 +40,7 @@ def cpu_seconds(argv: list[str]) -> float:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     # From a neutral folder: ``python -c`` puts the working folder first on sys.path,
     # which would shadow an interpreter's own installed socsim with this checkout.
-    subprocess.run(argv, capture_output=True, check=True, cwd=tempfile.gettempdir())
+    subprocess.run(argv, capture_output=True, check=True, cwd=tempfile.gettempdir(), env=CHILD_ENV)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
@@ -46,6 +53,9 @@ def main() -> None:
     args = parser.parse_args()
     pythons = args.python or [sys.executable]
     samples: dict[tuple[str, str], list[float]] = {}
+    for python in pythons:  # warm-up: write the bytecode caches, record nothing
+        for argv in COMMANDS.values():
+            cpu_seconds([python, *argv])
     for _ in range(args.rounds):
         for python in pythons:
             for name, argv in COMMANDS.items():

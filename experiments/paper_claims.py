@@ -31,7 +31,7 @@ from pathlib import Path
 from socsim import catalog, costmodel
 from socsim.dvfs import Fixed
 from socsim.jobs import Batch, JobSource
-from socsim.schedulers import make_scheduler
+from socsim.registry import make_scheduler
 from socsim.simulator import Simulator
 from socsim.workload import BoundProfile
 

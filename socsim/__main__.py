@@ -2,6 +2,6 @@
 
 import sys
 
-from socsim.cli import main
+from socsim.launch import main
 
 sys.exit(main())

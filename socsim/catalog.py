@@ -15,18 +15,17 @@ import functools
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from socsim import dag_generator
+from socsim.documents import parse_builtin, read_document
 from socsim.ds3 import DS3Soc, read_ds3_job, read_ds3_soc
 from socsim.errors import ConfigError
-from socsim.fields import Fields, parse_document, read_document
+from socsim.fields import Fields
 from socsim.platform import Platform
 from socsim.workload import JobProfile
 
-_DATA_PACKAGE = "socsim.data"
 _FILE_SUFFIXES = (".yaml", ".yml", ".json")
 _KINDS = {"platform": "platforms", "workload": "workloads", "mix": "mixes"}
 
@@ -159,9 +158,13 @@ def _is_path(name_or_path: str | Path) -> bool:
     return (text.lower().endswith((*_FILE_SUFFIXES, ".txt")) or "/" in text or "\\" in text)
 
 
-def _data_dir(kind: str) -> Any:
-    """The ``importlib.resources`` folder holding built-ins of ``kind``."""
-    return resources.files(_DATA_PACKAGE).joinpath(_KINDS[kind])
+def _data_dir(kind: str) -> Path:
+    """The folder holding built-ins of ``kind`` (package data, installed beside this module).
+
+    A plain path rather than ``importlib.resources``: socsim is never installed
+    zipped, and that module costs more to import than a short simulation.
+    """
+    return Path(__file__).resolve().parent.joinpath("data", _KINDS[kind])
 
 
 @functools.cache
@@ -195,7 +198,7 @@ def _builtin_document(kind: str, name: str) -> tuple[Any, str]:
     """The parsed YAML of a built-in and the name to cite in errors."""
     source = f"socsim/data/{_KINDS[kind]}/{name}.yaml"
     text = _data_dir(kind).joinpath(f"{name}.yaml").read_text(encoding="utf-8")
-    return parse_document(text, source), source
+    return parse_builtin(text, source), source
 
 
 @functools.cache

@@ -16,7 +16,6 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from socsim import __version__, catalog, dag_generator
@@ -25,10 +24,10 @@ from socsim.errors import ConfigError, ScenarioError, SchedulingError, UsageErro
 from socsim.export import export_result
 from socsim.metrics import METRIC_DOCS
 from socsim.platform import describe_platform
+from socsim.registry import make_scheduler, scheduler_names
 from socsim.results import SimulationResult
 from socsim.scenario import DEFAULT_MIX, DEFAULT_PLATFORM, Scenario
 from socsim.scheduler import Scheduler
-from socsim.schedulers import make_scheduler, scheduler_names
 from socsim.simulator import Simulator
 
 DEFAULT_SCHEDULER = "etf"  # DS3's shipped default; it lives in socsim.agents
@@ -84,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Run jobs on a platform under a scheduler. With no "
                          "options: DS3's default scenario (SoC MULTIPLE_BAL, its six-"
                          "application mix, 100 jobs, Poisson arrivals every 500 us on "
-                         "average, at most 12 jobs in the system) under MET.")
+                         "average, at most 12 jobs in the system) under ETF.")
     _add_simulate_args(sim)
     sim.set_defaults(handler=cmd_simulate)
     platforms = sub.add_parser("platforms", help="list built-in platforms")
@@ -185,6 +184,8 @@ def _simulate_scheduler(name: str) -> Scheduler:
 
 def _run_with_progress(sim: Simulator, scheduler: object, total: int | None,
                        horizon: float | None, console: Console) -> SimulationResult:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn  # long runs only
+
     columns = [TextColumn("simulating"), BarColumn(), TextColumn("{task.description}"),
                TimeElapsedColumn()]
     with Progress(*columns, console=console, transient=True) as bar:

@@ -27,8 +27,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from socsim.documents import read_text
 from socsim.errors import ConfigError
-from socsim.fields import MAX_NUMBER, MIN_POSITIVE, brief, read_text
+from socsim.fields import MAX_NUMBER, MIN_POSITIVE, brief
 from socsim.platform import Platform
 from socsim.workload import JobProfile
 

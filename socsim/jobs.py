@@ -19,8 +19,9 @@ from typing import Protocol
 
 import numpy as np
 
+from socsim.documents import parse_document, read_text
 from socsim.errors import ConfigError
-from socsim.fields import MAX_NUMBER, brief, parse_document, read_text
+from socsim.fields import MAX_NUMBER, brief
 from socsim.workload import BoundProfile
 
 #: Largest time accepted anywhere in a job source (us): about 32 years, far

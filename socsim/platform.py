@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from socsim.costmodel import PECostModel, read_pe_cost_model
-from socsim.fields import Fields, brief, read_document
+from socsim.documents import read_document
+from socsim.fields import Fields, brief
 
 TIMING_MODES = ("continuous", "ds3")
 #: Most PEs a platform may have. The emulator keeps per-PE-pair tables (the

@@ -48,7 +48,7 @@ from socsim.platform import Platform
 from socsim.records import JobRecord, TaskRecord
 from socsim.results import SimulationResult
 from socsim.scheduler import Scheduler, SchedulerView
-from socsim.state import JobState, PEState, RunningTask
+from socsim.state import Counters, JobState, PEColumns, PEState, RunningTask
 from socsim.workload import BoundProfile
 
 QUEUE_DISCIPLINES = ("fifo", "first-ready", "first-ready-job")
@@ -56,6 +56,23 @@ QUEUE_DISCIPLINES = ("fifo", "first-ready", "first-ready-job")
 #: Random fault events in a row, with no other event between them, after which a
 #: run without a horizon is declared stuck (they alone never end it).
 FAULT_ONLY_LIMIT = 100_000
+
+#: What code outside the simulator may use of it: the read
+#: API that environments, reward trackers and renderers are held to (a test checks
+#: ``socsim.envs``), plus the step-by-step driving calls. Schedulers see a run only
+#: through :class:`~socsim.scheduler.SchedulerView`. Everything else on a simulator
+#: is its own business and may change.
+READ_API = frozenset({
+    # configuration
+    "platform", "source", "horizon", "seed", "fault_prone",
+    # the state now
+    "now", "jobs", "ready", "pes", "pe_state", "counters", "latencies", "makespan",
+    "failure_reasons", "energy_so_far", "can_progress", "has_pending_events", "all_alive",
+    "truncated", "trace", "down_intervals",
+    # driving the run step by step
+    "run", "view", "scheduler_rng", "prepare", "advance", "assign", "fork", "result", "behind",
+    "record",
+})
 
 # Event kinds double as priorities among events at the same instant.
 _FINISH, _RECOVER, _FAIL, _ARRIVE, _WAKE = range(5)
@@ -498,6 +515,54 @@ class Simulator:
         step-by-step driver (the Gymnasium environments) must not wait then.
         """
         return bool(self._events)
+
+    @property
+    def pes(self) -> PEColumns:
+        """Every PE's live state as columns (the simulator's own lists: read, never write)."""
+        return PEColumns(self.pe_alive, self.pe_running, self.pe_queue, self.pe_expected_end,
+                         self.pe_backlog, self.pe_slowdown, self.pe_active_w)
+
+    @property
+    def counters(self) -> Counters:
+        """Jobs injected, completed and failed, and tasks finished, so far."""
+        return Counters(self.injected, self.completed, self.failed, self.tasks_done)
+
+    @property
+    def fault_prone(self) -> bool:
+        """Whether a PE may fail in this run (scheduled fault windows or random faults)."""
+        return bool(self.faults.scheduled) or self.faults.mtbf is not None
+
+    @property
+    def truncated(self) -> bool:
+        """Whether the horizon cut the run short: jobs were left in the system or still to come.
+
+        Meaningful once the run is over; always ``False`` for a run without a horizon.
+        """
+        if self.horizon is None:
+            return False
+        max_jobs = self.source.max_jobs
+        return bool(self.jobs) or max_jobs is None or self.injected < max_jobs
+
+    def record(self, *, jobs: bool = False, trace: bool = False) -> None:
+        """Keep job records (``jobs``) or the task trace (``trace``) from now on.
+
+        For analyses handed a simulator built without them (the streaming
+        bounds need every job's record). What ran before the call is not recovered.
+        """
+        if jobs and self.job_records is None:
+            self.keep_jobs, self.job_records = True, []
+        if trace and self.trace is None:
+            self.keep_trace, self.trace = True, []
+
+    @staticmethod
+    def behind(view: SchedulerView) -> Simulator:
+        """The run a scheduler view looks at, for adapters that mirror a run.
+
+        An environment that builds observations of a run driven by someone
+        else (a ``learned:`` scheduler's) attaches to it this way; it reads the
+        run through :data:`READ_API` and never writes into it.
+        """
+        return view._sim
 
     def pe_state(self, pe: int) -> PEState:
         """A snapshot of one PE (what renderers and environments read)."""

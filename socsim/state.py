@@ -2,8 +2,10 @@
 
 The simulator owns and writes them; everyone else reads them through
 :class:`socsim.scheduler.SchedulerView` (schedulers) or the simulator's
-small read API (:meth:`socsim.simulator.Simulator.pe_state`,
-:meth:`~socsim.simulator.Simulator.energy_so_far`, the counters), never by
+small read API (:data:`socsim.simulator.READ_API`: the clock, the jobs in
+the system, :attr:`~socsim.simulator.Simulator.pes`,
+:attr:`~socsim.simulator.Simulator.counters`,
+:meth:`~socsim.simulator.Simulator.energy_so_far` and a few more), never by
 poking at its internals.
 """
 
@@ -12,6 +14,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
+    from collections import deque
+
     from socsim.workload import BoundProfile
 
 
@@ -99,3 +103,45 @@ class PEState(NamedTuple):
     backlog: float
     busy: float
     idle_since: float
+
+
+class PEColumns(NamedTuple):
+    """Every PE's live state, one list per field, indexed by PE (see ``Simulator.pes``).
+
+    The lists are the simulator's own, not copies: reading them costs nothing,
+    which is what per-step observation builders need. They are read-only for
+    everyone but the simulator; writing into them corrupts the run.
+
+    Attributes:
+        alive: Whether each PE is up.
+        running: The task each PE runs, or ``None``.
+        queue: Each PE's queue of ``(job, task)`` pairs waiting to start, in order.
+        expected_end: Expected end of each PE's running task (us; when it last went idle if idle).
+        backlog: Expected work queued on each PE behind its running task (us).
+        slowdown: Each PE's execution-time factor at its busy operating point (1: reference).
+        active_w: Each PE's active power at its busy operating point (W).
+    """
+
+    alive: list[bool]
+    running: list[RunningTask | None]
+    queue: list[deque[tuple[JobState, int]]]
+    expected_end: list[float]
+    backlog: list[float]
+    slowdown: list[float]
+    active_w: list[float]
+
+
+class Counters(NamedTuple):
+    """How many jobs and tasks a run has seen so far (see ``Simulator.counters``).
+
+    Attributes:
+        injected: Jobs injected.
+        completed: Jobs completed.
+        failed: Jobs given up.
+        tasks_done: Tasks finished (of every job, completed, failed or in the system).
+    """
+
+    injected: int
+    completed: int
+    failed: int
+    tasks_done: int

@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 from socsim import costmodel, dag_order
 from socsim.costmodel import ActivityModel, TaskOps
+from socsim.documents import read_document
 from socsim.errors import ConfigError
-from socsim.fields import MAX_NUMBER, Fields, brief, read_document
+from socsim.fields import MAX_NUMBER, Fields, brief
 from socsim.platform import Platform
 
 if TYPE_CHECKING:

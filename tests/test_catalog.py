@@ -25,6 +25,18 @@ PAPER_WORKLOADS = ("sdtv2_55m_t4", "sdtv2_15m_t1", "egru_lm_wt2_win6", "egru_dvs
 PRESETS = ("mobile_soc", "spinnaker2", "zynq_ultrascale", "spiking_soc")
 
 
+@pytest.mark.parametrize("kind", ["platform", "workload", "mix"])
+def test_builtins_parse_the_same_with_the_fast_and_the_checked_loader(kind: str) -> None:
+    """The shipped files pass every check of the hostile-input reader and parse identically."""
+    from socsim.documents import parse_builtin, parse_document
+
+    names = catalog._builtin_names(kind)
+    assert names
+    for name in names:
+        text = catalog._data_dir(kind).joinpath(f"{name}.yaml").read_text(encoding="utf-8")
+        assert parse_builtin(text, name) == parse_document(text, name), name
+
+
 def test_builtin_names() -> None:
     assert catalog.platform_names() == sorted(["ds3_multiple_bal", "ds3_bal_only",
                                                "ds3_multiple_bal_noc", "ds3_top", "canonical3",

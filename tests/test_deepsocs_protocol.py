@@ -18,8 +18,8 @@ from socsim.agents.compare import compare
 from socsim.agents.scenario import DEEPSOCS
 from socsim.jobs import Batch, JobSource, Poisson
 from socsim.platform import Platform
+from socsim.registry import make_scheduler
 from socsim.scheduler import Assignment, SchedulerView
-from socsim.schedulers import make_scheduler
 from socsim.simulator import Simulator
 from socsim.workload import JobProfile
 

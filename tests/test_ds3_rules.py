@@ -8,8 +8,8 @@ from socsim.agents.ds3_rules import drop_busy
 from socsim.agents.scenario import PRESETS
 from socsim.jobs import Batch, JobSource, Trace
 from socsim.platform import Platform
+from socsim.registry import make_scheduler
 from socsim.scheduler import Assignment, SchedulerView
-from socsim.schedulers import make_scheduler
 from socsim.simulator import Simulator
 from socsim.workload import JobProfile
 

@@ -10,7 +10,8 @@ import pytest
 
 import socsim  # noqa: F401
 from socsim.envs import ObservationLimitError
-from socsim.envs.spaces import NODE_FEATURES, ObservationBuilder
+from socsim.envs.observation import ObservationBuilder
+from socsim.envs.spaces import NODE_FEATURES
 
 
 def same(a: Any, b: Any) -> bool:

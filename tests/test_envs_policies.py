@@ -10,7 +10,7 @@ import pytest
 
 import socsim  # noqa: F401
 from socsim.envs import HeuristicPolicy, run_heuristic
-from socsim.schedulers import make_scheduler
+from socsim.registry import make_scheduler
 
 
 def direct(env: gym.Env, scheduler: str, seed: int) -> dict[str, float]:

@@ -7,8 +7,8 @@ import pytest
 
 from socsim.agents.learned.task_suite import Case
 from socsim.placement import finish_on
+from socsim.registry import make_scheduler
 from socsim.scenario import Scenario
-from socsim.schedulers import make_scheduler
 
 
 def test_etf_live_places_the_least_finishing_pair_each_time():

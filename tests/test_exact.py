@@ -13,7 +13,7 @@ from socsim.agents.heft import plan_heft
 from socsim.agents.instance import instance_from_dict, load_instance
 from socsim.agents.planning import Problem, check_plan, compact_plan
 from socsim.jobs import Batch, JobSource
-from socsim.schedulers import make_scheduler
+from socsim.registry import make_scheduler
 from socsim.simulator import Simulator
 
 DATA = Path(__file__).parent / "data"

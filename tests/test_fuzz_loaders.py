@@ -44,7 +44,7 @@ from socsim.ds3 import read_ds3_job, read_ds3_soc
 from socsim.errors import ConfigError
 from socsim.jobs import Batch, JobSource, Trace
 from socsim.platform import MAX_PES, Platform, load_platform
-from socsim.schedulers import make_scheduler
+from socsim.registry import make_scheduler
 from socsim.simulator import Simulator
 from socsim.workload import INELIGIBLE, MAX_TIME, load_profile
 

@@ -7,7 +7,7 @@ from typing import Any
 from socsim.agents.compare import RANK_METRIC, assemble
 from socsim.agents.learned.episode_stats import latency_stats
 from socsim.agents.scenario import DEEPSOCS
-from socsim.schedulers import make_scheduler
+from socsim.registry import make_scheduler
 
 
 class Starver:

@@ -19,8 +19,8 @@ from socsim import catalog
 from socsim.agents.instance import load_instance
 from socsim.agents.sweep import load_sweep
 from socsim.cli import main
+from socsim.documents import MAX_ALIAS_NODES, MAX_DEPTH, read_document
 from socsim.errors import ConfigError
-from socsim.fields import MAX_ALIAS_NODES, MAX_DEPTH, read_document
 from socsim.jobs import FixedRate, JobSource, Poisson, Trace
 from socsim.platform import MAX_PES, Platform, load_platform
 from socsim.workload import JobProfile, load_profile
@@ -125,8 +125,8 @@ def test_deep_nesting_through_aliases(tmp_path: Path) -> None:
 
 
 def test_file_too_large(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from socsim import fields
-    monkeypatch.setattr(fields, "MAX_DOCUMENT_BYTES", 1024)
+    from socsim import documents
+    monkeypatch.setattr(documents, "MAX_DOCUMENT_BYTES", 1024)
     path = write(tmp_path, "w.yaml", WORKLOAD + "# padding\n" * 200)
     expect(lambda: load_profile(path), path, "<file>", "larger than")
 
@@ -153,10 +153,10 @@ def test_integer_with_too_many_digits(tmp_path: Path) -> None:
 def test_both_yaml_loaders_apply_the_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                             loader: str) -> None:
     """libyaml (when installed) and the pure-Python parser give the same answers."""
-    from socsim import fields
-    if not hasattr(fields, loader):
+    from socsim import documents
+    if not hasattr(documents, loader):
         pytest.skip("PyYAML was built without libyaml")
-    monkeypatch.setattr(fields, "_Loader", getattr(fields, loader))
+    monkeypatch.setattr(documents, "_Loader", getattr(documents, loader))
     cases = [(billion_laughs(), "<file>", "aliases"), ("[" * 5000 + "]" * 5000, "<file>", "levels"),
              ("name: &n [a, *n]\n", "name[1]", "itself"), ("a: 1\na: 2\n", "a", "twice"),
              ("a: [1\nb: 2\n", "<file>", "line 2"), ("a: *nope\n", "<file>", "alias")]

@@ -7,12 +7,15 @@ layering fails here, whoever adds it:
   except the registry hooks that load installed extensions;
 - nothing under ``envs/`` imports ``socsim.agents``;
 - inside ``envs/`` and ``agents/``, modules of the same package are imported
-  relatively, so the tree's real structure is what readers and tools see.
+  relatively, so the tree's real structure is what readers and tools see;
+- the environments and agents read a simulator only through its read API
+  (:data:`socsim.simulator.READ_API`), never its internals.
 """
 
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 HOOKS = {
     ("socsim/__init__.py", "socsim.envs.registration"),  # register the Gymnasium ids
     ("socsim/cli.py", "socsim.agents.cli"),  # the agents' subcommands
-    ("socsim/schedulers.py", "socsim.agents"),  # the agents' schedulers
+    ("socsim/registry.py", "socsim.agents"),  # the agents' schedulers
 }
 
 
@@ -72,6 +75,44 @@ def test_own_package_is_imported_relatively(folder: str, package: str) -> None:
     assert offending(folder, (package,)) == []
 
 
+#: Names that hold a simulator in the environments' code (``sim``, ``self.sim``,
+#: ``engine.sim``, ``env.simulator``, ``self._sim``).
+SIMULATOR_NAMES = ("sim", "simulator", "_sim")
+
+
+def simulator_reads(path: Path) -> list[tuple[int, str]]:
+    """(line, attribute) of every attribute read off a simulator-holding name in ``path``."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Attribute):
+            continue
+        base = node.value
+        held = (base.id if isinstance(base, ast.Name)
+                else base.attr if isinstance(base, ast.Attribute) else None)
+        if held in SIMULATOR_NAMES:
+            out.append((node.lineno, node.attr))
+    return out
+
+
+@pytest.mark.parametrize("folder", ["envs", "agents"])
+def test_environments_and_agents_use_only_the_simulators_read_api(folder: str) -> None:
+    from socsim.scenario import Scenario
+    from socsim.simulator import READ_API
+
+    sim = Scenario(jobs=2).simulator(0)
+    assert [name for name in sorted(READ_API) if not hasattr(sim, name)] == []
+    outside = [f"{path.relative_to(ROOT).as_posix()}:{line} reads simulator.{attr}"
+               for path in sources(folder) for line, attr in simulator_reads(path)
+               if attr not in READ_API]
+    assert not outside, "\n".join(outside)
+
+
+def test_the_read_api_check_sees_a_raw_read(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("def f(engine):\n    return engine.sim.pe_backlog[0] + engine.sim.now\n")
+    assert sorted(simulator_reads(bad)) == [(2, "now"), (2, "pe_backlog")]
+
+
 def test_scheduler_and_simulator_do_not_import_each_other() -> None:
     assert not any(n.startswith("socsim.simulator")
                    for n in imports(ROOT / "socsim" / "scheduler.py"))
@@ -110,9 +151,9 @@ def test_scenario_errors_name_the_field_in_python_and_the_flag_on_the_command_li
 HEAVY = ("ortools", "matplotlib", "pandas", "torch", "networkx")
 
 
-def heavy_modules_after(code: str) -> list[str]:
+def heavy_modules_after(code: str, heavy: tuple[str, ...] = HEAVY) -> list[str]:
     """The heavy libraries a fresh interpreter has imported after running ``code``."""
-    probe = f"import sys\n{code}\nprint(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+    probe = f"import sys\n{code}\nprint(sorted(m for m in {heavy!r} if m in sys.modules))\n"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     return ast.literal_eval(out.stdout.strip().splitlines()[-1])
@@ -127,3 +168,44 @@ def test_simulate_imports_no_solver_no_plotting_no_graph_library() -> None:
     assert heavy_modules_after("import io, contextlib\nfrom socsim.cli import main\n"
                                "with contextlib.redirect_stdout(io.StringIO()):\n"
                                "    main(['simulate', '--jobs', '5'])") == []
+
+
+def test_simulate_does_not_load_gymnasium() -> None:
+    assert heavy_modules_after("import io, contextlib\nfrom socsim.cli import main\n"
+                               "with contextlib.redirect_stdout(io.StringIO()):\n"
+                               "    main(['simulate', '--jobs', '5'])", ("gymnasium",)) == []
+
+
+@pytest.mark.parametrize("imports", [
+    "import socsim\nimport gymnasium",
+    "import gymnasium\nimport socsim",
+    "import socsim\nfrom gymnasium.envs.registration import make",
+    "import socsim, importlib\nimportlib.import_module('gymnasium')",
+])
+def test_the_ids_are_registered_whichever_is_imported_first(imports: str) -> None:
+    probe = (f"{imports}\nimport gymnasium\n"
+             "print(sorted(k for k in gymnasium.registry if k.startswith('socsim/')))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    from socsim.envs.registration import ENV_IDS
+
+    assert ast.literal_eval(out.stdout.strip()) == sorted(ENV_IDS)
+
+
+def test_import_socsim_loads_nothing_heavy_until_used() -> None:
+    assert heavy_modules_after("import socsim", ("numpy", "gymnasium", "yaml", "rich")) == []
+    assert heavy_modules_after("import socsim\nsocsim.Simulator", ("numpy",)) == ["numpy"]
+
+
+def test_the_command_line_asks_for_one_blas_thread_unless_told_otherwise() -> None:
+    probe = ("import os, sys\nfrom socsim import launch\nsys.argv = ['socsim', 'platforms']\n"
+             "import contextlib, io\nwith contextlib.redirect_stdout(io.StringIO()):\n"
+             "    launch.main(['platforms'])\nprint(os.environ.get('OPENBLAS_NUM_THREADS'))")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    for given, expected in ((None, "1"), ("3", "3")):
+        if given is not None:
+            env["OPENBLAS_NUM_THREADS"] = given
+        out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                             env=env)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.strip().splitlines()[-1] == expected

@@ -17,7 +17,7 @@ from socsim.agents.learned.train_bc import BCConfig, collect, train_bc
 from socsim.agents.learned.train_ppo import PPOConfig, train_ppo
 from socsim.agents.learned.train_reinforce import ReinforceConfig, Trainer
 from socsim.envs.generator import apply_overrides, preset_scenario
-from socsim.schedulers import make_scheduler
+from socsim.registry import make_scheduler
 
 
 def _padded_obs(mode: str = "order", steps: int = 40):

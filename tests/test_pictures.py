@@ -15,7 +15,7 @@ from socsim.agents.learned.showcase import Row, plot_agent_vs_heuristics
 from socsim.agents.scenario import PRESETS, Scenario
 from socsim.cli import main
 from socsim.gantt import JobColors, build_gantt_figure
-from socsim.schedulers import make_scheduler, scheduler_prefixes
+from socsim.registry import make_scheduler, scheduler_prefixes
 
 
 def _fault_run():

@@ -9,7 +9,7 @@ from strategies import scenarios
 
 from socsim.agents.rollout import RolloutConfig, RolloutScheduler
 from socsim.agents.scenario import PRESETS
-from socsim.schedulers import make_scheduler
+from socsim.registry import make_scheduler
 
 SHORT = PRESETS["deepsocs"].scenario.replace(horizon=600.0)
 

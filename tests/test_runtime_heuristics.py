@@ -13,9 +13,9 @@ from socsim.agents import runtime
 from socsim.agents.scenario import DEEPSOCS, Scenario
 from socsim.jobs import Batch, JobSource
 from socsim.platform import Platform
+from socsim.registry import make_scheduler, scheduler_names
 from socsim.results import SimulationResult
 from socsim.scheduler import SchedulerView
-from socsim.schedulers import make_scheduler, scheduler_names
 from socsim.simulator import Simulator
 from socsim.workload import BoundProfile, JobProfile
 

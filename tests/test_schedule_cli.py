@@ -12,7 +12,7 @@ import pytest
 from socsim.agents.instance import load_instance
 from socsim.cli import main
 from socsim.jobs import Batch, JobSource
-from socsim.schedulers import make_scheduler
+from socsim.registry import make_scheduler
 from socsim.simulator import Simulator
 
 DATA = Path(__file__).parent / "data"

@@ -28,8 +28,8 @@ from socsim.agents.learned.set_scheduler import (  # noqa: E402
 )
 from socsim.agents.learned.task_suite import Case  # noqa: E402
 from socsim.envs.random_dag import RandomDAGGenerator  # noqa: E402
+from socsim.registry import make_scheduler  # noqa: E402
 from socsim.scenario import Scenario  # noqa: E402
-from socsim.schedulers import make_scheduler  # noqa: E402
 
 SHORT = Case("deepsocs/top5/25/0.5", horizon=400.0)
 

@@ -22,7 +22,7 @@ from socsim.agents.planning import Plan, check_plan
 from socsim.cli import main
 from socsim.jobs import Batch, JobSource
 from socsim.platform import Platform
-from socsim.schedulers import make_scheduler
+from socsim.registry import make_scheduler
 from socsim.simulator import Simulator
 from socsim.workload import BoundProfile
 

@@ -31,7 +31,7 @@ from socsim.agents.static import StaticScheduler
 from socsim.faults import FaultEvent, FaultModel
 from socsim.jobs import Batch, FixedRate, JobSource
 from socsim.platform import Platform
-from socsim.schedulers import make_scheduler, scheduler_names
+from socsim.registry import make_scheduler, scheduler_names
 from socsim.simulator import Simulator
 from socsim.workload import BoundProfile, JobProfile
 

@@ -301,7 +301,7 @@ def _train(args: argparse.Namespace, console: Any = None) -> int:
         args.out = next_run_dir(args.env, args.algo)
         print(f"run folder {args.out}")
     if args.algo == "bc":
-        from socsim.schedulers import make_scheduler
+        from socsim.registry import make_scheduler
 
         from .rollout import OBS_TEACHERS
 

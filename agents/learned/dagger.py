@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from socsim.schedulers import make_scheduler
+from socsim.registry import make_scheduler
 
 from .candidates import Candidates, ScaleCache, candidates
 from .set_policy import Batch, SetPolicy, SetPolicyConfig, flat_rows, pick

@@ -43,8 +43,8 @@ def eft_finish_times(base: Any) -> np.ndarray:
     inv = 1.0 / base.time_scale
     gap = getattr(engine, "_gap", None) or [0.0] * sim.platform.num_pes
     pe_type = sim.platform.pe_type
-    alive, end, backlog, slowdown = (sim.pe_alive, sim.pe_expected_end, sim.pe_backlog,
-                                     sim.pe_slowdown)
+    pes = sim.pes
+    alive, end, backlog, slowdown = pes.alive, pes.expected_end, pes.backlog, pes.slowdown
     transfer = sim.platform.transfer_time
     for slot in np.flatnonzero(engine.obs.ready):
         found = engine.task_at(int(slot))

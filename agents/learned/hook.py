@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from socsim.schedulers import register_scheduler_prefix
+from socsim.registry import register_scheduler_prefix
 
 
 def make_learned(path: str) -> Any:
@@ -29,7 +29,7 @@ def make_learned(path: str) -> Any:
 
 
 def register() -> None:
-    """Register ``learned:`` with :func:`socsim.schedulers.make_scheduler`."""
+    """Register ``learned:`` with :func:`socsim.registry.make_scheduler`."""
     register_scheduler_prefix(
         "learned", make_learned,
         "learned:PATH (a trained policy: run folder or checkpoint file), learned:default "

@@ -11,7 +11,7 @@ names of ``socsim train``'s flags, with ``_`` or ``-`` (``eval_freq`` or
     lr: 0.0003
     eval_freq: 2048
 
-It is read with :func:`socsim.fields.read_document` (safe YAML, bounded
+It is read with :func:`socsim.documents.read_document` (safe YAML, bounded
 size and depth, no repeated key) and every value is checked against its
 flag's type and choices; a bad file ends with one line naming the file,
 the field and the fix. Flags given on the command line override the
@@ -33,7 +33,8 @@ from typing import Any
 
 import yaml
 
-from socsim.fields import Fields, brief, read_document
+from socsim.documents import read_document
+from socsim.fields import Fields, brief
 
 #: Train flags (their ``dest``) that a hyperparameter file may not set.
 NOT_HYPERPARAMS = frozenset({"out", "hyperparams", "quiet", "backend", "address", "handler",

@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
-from socsim.schedulers import make_scheduler
+from socsim.registry import make_scheduler
 from socsim.simulator import Simulator
 
 from .set_policy import SetPolicy

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from socsim.agents.compare import compare
 from socsim.agents.scenario import PRESETS
-from socsim.schedulers import make_scheduler
+from socsim.registry import make_scheduler
 
 OUT = Path(__file__).resolve().parent
 SCHEDULERS = ("etf", "heft-rt", "eft", "rollout:etf")

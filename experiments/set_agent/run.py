@@ -130,8 +130,8 @@ def static_gaps(policies: dict[str, SetPolicy], no_teacher: bool) -> dict[str, l
     """Per scheduler, each static graph's makespan over the CP-SAT optimum, minus one (%)."""
     from socsim import catalog
     from socsim.agents.exact import plan_optimal
+    from socsim.registry import make_scheduler
     from socsim.scenario import Scenario
-    from socsim.schedulers import make_scheduler
 
     platform = catalog.get_platform("canonical3")
     names = [*STATIC, *([] if no_teacher else [TEACHER])]
