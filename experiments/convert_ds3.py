@@ -147,6 +147,7 @@ def canonical3_document(data_dir: Path) -> dict[str, Any]:
         raise SystemExit("SoC.Top.txt no longer gives bandwidth 1 between distinct PEs")
     opp = platform.types[0].opps[0]
     doc = tidy(soc.document)
+    doc.pop("power_model", None)  # the protocol's figures are per-PE powers (latency rewards)
     doc["interconnect"] = {"default_bandwidth": 1}
     doc["description"] = (
         "Platform of the DeepSoCS / DS3Gym streaming protocol: 3 processors P1..P3 (one PE "

@@ -44,6 +44,27 @@ NON_COMPUTE_TYPES = ("MEM", "CAC")
 #: Bandwidth DS3 uses between two resources that no ``comm_band`` line names.
 DS3_DEFAULT_BANDWIDTH = 1
 
+#: DS3's power-management constants (its ``config_file.ini``, fitted on the
+#: Odroid-XU3 board: Exynos 5422), which its SoC files do not carry: the leakage
+#: coefficients, the ambient temperature, and the memory and GPU rails.
+DS3_LEAKAGE = {"c1": 0.002488, "c2": 2660, "igate": 0.000519}
+DS3_AMBIENT_C = 42
+DS3_RAILS_W = {"mem": 0.0473, "gpu": 0.1201}
+#: DS3's hotspot model of the Odroid-XU3 (5 hotspots, updated every 20 us):
+#: the state matrix A and the input columns of B (DS3 ``DTPM_power_models.py``).
+XU3_THERMAL = {
+    "period_us": 20,
+    "a": [[0.9928, 0.000566, 0.004281, 0.0003725, 1.34e-5],
+          [0.006084, 0.9909, 0, 0.001016, 8.863e-5],
+          [0, 0.0008608, 0.993, 0, 0.0008842],
+          [0.006844, -0.0005119, 0, 0.9904, 0.0003392],
+          [0.0007488, 0.003932, 8.654e-5, 0.002473, 0.9905]],
+    "b": {"mem": [0.07423, 0, 0.6708, 0, 0.01404],
+          "gpu": [6.898e-7, 0.001971, 2.108e-6, 0.01682, 0.03811],
+          "big": [0.0471, 0.01265, 0.113, 0.01646, 0.01476],
+          "little": [0.02399, 0, 0.02819, 0.007198, 0.03902]},
+}
+
 _RESOURCE_KEYS = ("resource_type", "resource_name", "resource_ID", "capacity",
                   "num_supported_functionalities", "DVFS_mode")
 #: Misspellings found in DS3's own files (``SoC.Top.txt`` has ``resoruce_type``).
@@ -444,6 +465,32 @@ def _opp_documents(reader: _Reader, resource: _Resource) -> list[dict[str, float
     return opps
 
 
+def _power_model_document(compute: list[_Resource]) -> dict[str, Any] | None:
+    """DS3's cluster power model for these resources, or ``None`` if none has a power profile.
+
+    Leakage shares follow DS3: a quarter of the fitted (big) cluster's
+    leakage per core, a quarter of that again for a LITTLE core, none for a
+    resource typed exactly ``ACC``; the big and LITTLE clusters drive the
+    hotspot model's two cluster inputs, the others none.
+    """
+    if not any(r.power["power_profile"] for r in compute):
+        return None
+    clusters = {}
+    for resource in compute:
+        share = 0.0 if resource.type == "ACC" else 0.0625 if resource.type == "LTL" else 0.25
+        entry: dict[str, Any] = {
+            "profile": {_tidy(mhz): values for mhz, (values, _) in
+                        sorted(resource.power["power_profile"].items())},
+            "leakage_share": share}
+        thermal_input = {"BIG": "big", "LTL": "little"}.get(resource.type)
+        if thermal_input:
+            entry["thermal_input"] = thermal_input
+        clusters[resource.name] = entry
+    return {"kind": "ds3", "leakage": dict(DS3_LEAKAGE), "rails_w": dict(DS3_RAILS_W),
+            "ambient_c": DS3_AMBIENT_C, "thermal": copy.deepcopy(XU3_THERMAL),
+            "clusters": clusters}
+
+
 def _check_resources(reader: _Reader, resources: list[_Resource]) -> dict[int, _Resource]:
     """Resources by ID; IDs and PE names must be unique, one PE at least."""
     by_id: dict[int, _Resource] = {}
@@ -528,6 +575,7 @@ def read_ds3_soc(path: str | Path, name: str | None = None) -> DS3Soc:
             notes.unpowered.append(resource.name)
     compute = [r for r in resources if r.kind is not None]
     links = _link_documents(reader, bands, by_id)
+    power_model = _power_model_document(compute)
     document: dict[str, Any] = {
         "name": name or _platform_name(reader.path),
         "description": _soc_description(reader.path, notes.render()),
@@ -537,6 +585,8 @@ def read_ds3_soc(path: str | Path, name: str | None = None) -> DS3Soc:
         "clusters": [{"name": r.name, "type": r.name, "count": r.capacity} for r in compute],
         "interconnect": {"default_bandwidth": DS3_DEFAULT_BANDWIDTH, "links": links},
     }
+    if power_model is not None:
+        document["power_model"] = power_model
     platform = Platform.from_dict(document, source=reader.source)
     costs: dict[str, dict[str, float]] = {}
     for resource in compute:

@@ -29,6 +29,7 @@ METRIC_DOCS = {
     "energy_uj": "total energy: PE active + idle + data movement (uJ)",
     "energy_j": "total energy (J)",
     "data_energy_uj": "data-movement energy: transfers between PEs and DRAM weight streaming (uJ)",
+    "base_energy_uj": "energy of the always-on rails (memory, GPU) under DS3's power model (uJ)",
     "avg_power_w": "energy over simulated time (W)",
     "edp": "energy x makespan (J s)",
     "utilisation": "mean PE busy fraction",
@@ -64,7 +65,7 @@ def percentiles(values: Sequence[float], qs: Sequence[float]) -> list[float]:
 def compute_metrics(*, latencies: np.ndarray, unfinished_ages: Sequence[float], injected: int,
                     completed: int, failed: int, end_time: float, makespan: float,
                     pe_busy: Sequence[float], pe_energy: Sequence[float],
-                    data_energy: float) -> dict[str, float]:
+                    data_energy: float, base_energy: float = 0.0) -> dict[str, float]:
     """Compute the metrics listed in :data:`METRIC_DOCS`.
 
     Args:
@@ -78,6 +79,7 @@ def compute_metrics(*, latencies: np.ndarray, unfinished_ages: Sequence[float], 
         pe_busy: Busy time per PE (us).
         pe_energy: Active plus idle energy per PE (uJ).
         data_energy: Data-movement energy (uJ).
+        base_energy: Energy of the always-on rails (uJ; DS3's power model only).
 
     Returns:
         Metric name to value; statistics of an empty set are ``nan``.
@@ -90,7 +92,7 @@ def compute_metrics(*, latencies: np.ndarray, unfinished_ages: Sequence[float], 
     censored_count = completed + len(unfinished_ages)
     censored = ((float(latencies.sum()) + float(sum(unfinished_ages))) / censored_count
                 if censored_count else math.nan)
-    energy = float(sum(pe_energy)) + data_energy
+    energy = float(sum(pe_energy)) + data_energy + base_energy
     busy_fraction = [b / end_time for b in pe_busy] if end_time > 0 else [0.0 for _ in pe_busy]
     return {
         "makespan": makespan,
@@ -107,6 +109,7 @@ def compute_metrics(*, latencies: np.ndarray, unfinished_ages: Sequence[float], 
         "energy_uj": energy,
         "energy_j": energy * 1e-6,
         "data_energy_uj": data_energy,
+        "base_energy_uj": base_energy,
         "avg_power_w": energy / end_time if end_time > 0 else math.nan,
         "edp": energy * 1e-6 * makespan * 1e-6,
         "utilisation": float(np.mean(busy_fraction)) if busy_fraction else 0.0,

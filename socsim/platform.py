@@ -19,6 +19,7 @@ from typing import Any
 from socsim.costmodel import PECostModel, read_pe_cost_model
 from socsim.documents import read_document
 from socsim.fields import Fields, brief
+from socsim.power import DS3PowerModel, read_power_model
 
 TIMING_MODES = ("continuous", "ds3")
 #: Most PEs a platform may have. The emulator keeps per-PE-pair tables (the
@@ -128,6 +129,8 @@ class Platform:
             between two distinct PEs.
         description: Free text, including provenance of the figures.
         source: The file the platform was read from.
+        power_model: DS3's cluster power model (:mod:`socsim.power`), or ``None``
+            for socsim's per-PE model (each operating point's active and idle power).
     """
 
     name: str
@@ -138,6 +141,7 @@ class Platform:
     energy_per_unit: float = 0.0
     description: str = ""
     source: str = "<memory>"
+    power_model: DS3PowerModel | None = None
     pe_names: list[str] = field(init=False)
     pe_type: list[int] = field(init=False)
     pe_cluster: list[int] = field(init=False)
@@ -226,7 +230,7 @@ class _PlatformReader(Fields):
     def read(self, doc: Any) -> Platform:
         doc = self.mapping(doc, "<top level>")
         self.unknown_keys(doc, {"name", "description", "timing", "pe_types", "clusters",
-                                "interconnect"}, "")
+                                "interconnect", "power_model"}, "")
         name = self.text(self.require(doc, "name", ""), "name")
         timing = doc.get("timing", "continuous")
         if not isinstance(timing, str) or timing not in TIMING_MODES:
@@ -237,9 +241,12 @@ class _PlatformReader(Fields):
         clusters = self._clusters(self.sequence(self.require(doc, "clusters", ""), "clusters"),
                                   type_names)
         links, energy = self._interconnect(doc.get("interconnect", {}), clusters)
+        power = (read_power_model(self, doc["power_model"], clusters, types)
+                 if doc.get("power_model") is not None else None)
         return Platform(name=name, types=tuple(types), clusters=tuple(clusters),
                         links=links, timing=timing, energy_per_unit=energy,
-                        description=str(doc.get("description", "")), source=self.source)
+                        description=str(doc.get("description", "")), source=self.source,
+                        power_model=power)
 
     def _types(self, items: Sequence[Any]) -> list[PEType]:
         if not items:
@@ -391,4 +398,5 @@ def describe_platform(platform: Platform) -> Mapping[str, Any]:
         "types": ", ".join(f"{t.name}({t.kind})x{len(platform.pes_of_type[i])}"
                            for i, t in enumerate(platform.types)),
         "timing": platform.timing,
+        "power": "ds3 cluster model" if platform.power_model is not None else "per PE",
     }

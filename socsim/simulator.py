@@ -15,7 +15,10 @@ predecessor's finish time plus the transfer time between the two PEs
 Energy: each PE draws idle power at its idle operating point while up and
 not running, and active power at its busy operating point while running;
 a failed PE draws nothing. Moving data between distinct PEs costs the
-platform's energy per unit of volume.
+platform's energy per unit of volume. A platform with DS3's power model
+(:mod:`socsim.power`) is charged by cluster instead: a busy core's power
+depends on how many cores of its cluster are busy, leakage on voltage and
+temperature, and the always-on rails add a base power.
 
 Failed jobs: a job that can no longer finish leaves at once with its
 reason; its queued tasks are dropped, and any of its tasks already running
@@ -45,6 +48,7 @@ from socsim.fields import MAX_NUMBER
 from socsim.jobs import JobSource
 from socsim.metrics import compute_metrics
 from socsim.platform import Platform
+from socsim.power import ClusterEnergy
 from socsim.records import JobRecord, TaskRecord
 from socsim.results import SimulationResult
 from socsim.scheduler import Scheduler, SchedulerView
@@ -179,6 +183,26 @@ class Simulator:
         self._ds3 = platform.timing == "ds3"
         self._random_fault_pes = set(self.faults.random_pes(n))
         self._fastest: dict[int, list[list[int]]] = {}
+        self._power = self._cluster_energy()
+        self._busy_mark = [0.0] * n  # cluster model: the busy-core integral at each start
+        self._idle_mark = [0.0] * n  # ... and the idle-core integral when each went idle
+
+    def _cluster_energy(self) -> ClusterEnergy | None:
+        """The energy integrals of DS3's cluster model, if the platform declares it."""
+        platform, model = self.platform, self.platform.power_model
+        if model is None:
+            return None
+        first = 0
+        busy, idle, voltages = [], [], []
+        for cluster in platform.clusters:
+            pe_type = platform.types[cluster.type_index]
+            b = pe_type.opps[self.dvfs.busy_opp(pe_type, first)]
+            i = pe_type.opps[self.dvfs.idle_opp(pe_type, first)]
+            busy.append((b.mhz, b.mv))
+            idle.append((i.mhz, i.mv))
+            voltages.append({p.mhz: p.mv for p in pe_type.opps})
+            first += cluster.size
+        return ClusterEnergy(model, [c.size for c in platform.clusters], busy, idle, voltages)
 
     def _init_state(self) -> None:
         self.now = 0.0
@@ -190,6 +214,7 @@ class Simulator:
         self.failed = 0
         self.tasks_done = 0
         self.data_energy = 0.0
+        self.base_energy = 0.0
         self.makespan = 0.0
         self.latencies = array("d")
         self.trace: list[TaskRecord] | None = [] if self.keep_trace else None
@@ -302,6 +327,9 @@ class Simulator:
                      "_random_holds", "new_jobs", "_events"):
             setattr(twin, name, list(getattr(self, name)))
         twin._future_faults = [list(f) for f in self._future_faults]
+        if self._power is not None:
+            twin._power = self._power.copy()
+            twin._busy_mark, twin._idle_mark = list(self._busy_mark), list(self._idle_mark)
         twin.ready = dict(self.ready)
         twin._dirty = set(self._dirty)
         twin.failure_reasons = dict(self.failure_reasons)
@@ -447,6 +475,8 @@ class Simulator:
                 self._finish(horizon)
                 return False
             self.now = time
+            if self._power is not None:
+                self._power.advance(time)
             while events and events[0][0] == time:
                 _, kind, _, a, b = heapq.heappop(events)
                 if kind == _FINISH:
@@ -575,10 +605,20 @@ class Simulator:
 
         After the run, the booked total (every PE's account is closed at the end).
         """
-        booked = sum(self.pe_energy) + self.data_energy
+        booked = sum(self.pe_energy) + self.data_energy + self.base_energy
         if self._finished:
             return booked
         now = self.now
+        power = self._power
+        if power is not None:
+            cluster = self._pe_cluster
+            booked += power.base_energy(now)
+            for pe, running in enumerate(self.pe_running):
+                if running is not None:
+                    booked += power.busy_mark(cluster[pe], now) - self._busy_mark[pe]
+                elif self.pe_alive[pe]:
+                    booked += power.idle_mark(cluster[pe], now) - self._idle_mark[pe]
+            return booked
         for pe, running in enumerate(self.pe_running):
             if running is not None:
                 booked += self.pe_active_w[pe] * (now - running.start)
@@ -672,6 +712,8 @@ class Simulator:
         now = self.now
         job, task, inputs_at, start, _, energy = self.pe_running[pe]
         self.pe_running[pe] = None
+        if self._power is not None:
+            energy = self._stop_busy(pe, now, down=False)
         self.pe_busy[pe] += now - start
         self.pe_energy[pe] += energy
         self.pe_idle_since[pe] = now
@@ -749,7 +791,11 @@ class Simulator:
             self._scheduled_holds[pe] += 1
             self._future_faults[pe].pop()
         if not self.pe_alive[pe]:
-            return  # already down: the new hold only keeps it down longer
+            # Already down: the new hold keeps it down longer, for good if it is a
+            # scheduled failure that no recovery closes (then jobs that need it are doomed).
+            if not random_fault and not self._comes_back(pe):
+                self._fail_doomed_jobs()
+            return
         now = self.now
         self.pe_alive[pe] = False
         self._down_since[pe] = now
@@ -758,7 +804,9 @@ class Simulator:
         self._pe_wake[pe] = -1.0
         running = self.pe_running[pe]
         if running is None:
-            self.pe_energy[pe] += self.pe_idle_w[pe] * (now - self.pe_idle_since[pe])
+            self.pe_energy[pe] += self._idle_energy(pe, now)
+            if self._power is not None:
+                self._power.change(self._pe_cluster[pe], now, alive=-1)
         else:
             self._abort(pe, running)
         for job, task in self.pe_queue[pe]:
@@ -768,15 +816,20 @@ class Simulator:
         self.pe_expected_end[pe] = now
         self._decision = True
         if not self._comes_back(pe):
-            for job in list(self.jobs.values()):
-                reason = self._doomed(job)
-                if reason:
-                    self._fail_job(job, reason)
+            self._fail_doomed_jobs()
+
+    def _fail_doomed_jobs(self) -> None:
+        """Give up every job in the system that can no longer finish."""
+        for job in list(self.jobs.values()):
+            reason = self._doomed(job)
+            if reason:
+                self._fail_job(job, reason)
 
     def _abort(self, pe: int, running: RunningTask) -> None:
         job, task, inputs_at, start, _, _ = running
         now = self.now
-        energy = self.pe_active_w[pe] * (now - start)
+        energy = (self.pe_active_w[pe] * (now - start) if self._power is None
+                  else self._stop_busy(pe, now, down=True))
         self.pe_running[pe] = None
         self.pe_busy[pe] += now - start
         self.pe_energy[pe] += energy
@@ -809,6 +862,10 @@ class Simulator:
         self.pe_down.append((pe, self._down_since.pop(pe), self.now))
         self._down -= 1
         self.pe_idle_since[pe] = self.now
+        if self._power is not None:
+            cluster = self._pe_cluster[pe]
+            self._power.change(cluster, self.now, alive=1)
+            self._idle_mark[pe] = self._power.idle_mark(cluster, self.now)
         self._decision = True
 
     def _comes_back(self, pe: int) -> bool:
@@ -902,7 +959,11 @@ class Simulator:
         duration = mu if job.noise is None else self._noisy(mu, job.noise[task])
         self.pe_backlog[pe] -= mu
         self.pe_expected_end[pe] = now + mu
-        self.pe_energy[pe] += self.pe_idle_w[pe] * (now - self.pe_idle_since[pe])
+        self.pe_energy[pe] += self._idle_energy(pe, now)
+        if self._power is not None:
+            cluster = self._pe_cluster[pe]
+            self._power.change(cluster, now, busy=1)
+            self._busy_mark[pe] = self._power.busy_mark(cluster, now)
         self.pe_running[pe] = RunningTask(job, task, inputs_at, now, mu,
                                           self.pe_active_w[pe] * duration)
         self._push(now + duration, _FINISH, pe, self._pe_epoch[pe])
@@ -998,16 +1059,39 @@ class Simulator:
         self.end_time = end_time
         if self.horizon is not None:
             self.now = end_time
+        power = self._power
+        if power is not None:
+            power.advance(end_time)
+            self.base_energy = power.base_energy(end_time)
         for pe in range(self.platform.num_pes):
             running = self.pe_running[pe]
             if running is not None:
                 # Count the part of the running task inside the run.
                 start = running.start
                 self.pe_busy[pe] += end_time - start
-                self.pe_energy[pe] += self.pe_active_w[pe] * (end_time - start)
+                self.pe_energy[pe] += (
+                    self.pe_active_w[pe] * (end_time - start) if power is None else
+                    power.busy_mark(self._pe_cluster[pe], end_time) - self._busy_mark[pe])
             elif self.pe_alive[pe]:
-                self.pe_energy[pe] += self.pe_idle_w[pe] * max(
-                    0.0, end_time - self.pe_idle_since[pe])
+                self.pe_energy[pe] += max(0.0, self._idle_energy(pe, end_time))
+
+    def _idle_energy(self, pe: int, now: float) -> float:
+        """What ``pe`` drew idle since it last went idle (it is up and idle until ``now``)."""
+        if self._power is None:
+            return self.pe_idle_w[pe] * (now - self.pe_idle_since[pe])
+        return self._power.idle_mark(self._pe_cluster[pe], now) - self._idle_mark[pe]
+
+    def _stop_busy(self, pe: int, now: float, down: bool) -> float:
+        """Cluster model: the energy of the task ``pe`` ran until ``now``; the core stops.
+
+        It goes idle (its idle integral starts now), or ``down`` (it draws nothing).
+        """
+        power, cluster = self._power, self._pe_cluster[pe]
+        energy = power.busy_mark(cluster, now) - self._busy_mark[pe]  # type: ignore[union-attr]
+        power.change(cluster, now, busy=-1, alive=-1 if down else 0)  # type: ignore[union-attr]
+        if not down:
+            self._idle_mark[pe] = power.idle_mark(cluster, now)  # type: ignore[union-attr]
+        return energy
 
     def down_intervals(self, until: float | None = None) -> list[tuple[int, float, float]]:
         """When PEs were down so far: ``(pe, failed at, recovered at)`` in us, sorted.
@@ -1029,7 +1113,8 @@ class Simulator:
             else np.empty(0),
             unfinished_ages=unfinished_ages, injected=self.injected, completed=self.completed,
             failed=self.failed, end_time=self.end_time, makespan=self.makespan,
-            pe_busy=self.pe_busy, pe_energy=self.pe_energy, data_energy=self.data_energy)
+            pe_busy=self.pe_busy, pe_energy=self.pe_energy, data_energy=self.data_energy,
+            base_energy=self.base_energy)
         jobs = self.job_records
         if jobs is not None:
             jobs = sorted(jobs + [JobRecord(j.id, j.profile.name, j.arrival, math.nan,

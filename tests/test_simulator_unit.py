@@ -179,6 +179,21 @@ def test_permanent_failure_of_the_only_eligible_pe_fails_the_job(
     assert not any(r.task == "b" for r in result.trace or [])
 
 
+def test_a_permanent_failure_of_a_pe_already_down_fails_the_jobs_that_need_it(
+        two_pe_platform: Platform) -> None:
+    """Regression: a scheduled failure for good, on a PE a random fault had taken down,
+    left the jobs that need it in the system for ever (the run ended stuck)."""
+    profile = make_profile(two_pe_platform, "j", {"a": {"CPU": 5}, "b": {"ACC": 5}},
+                           [("a", "b", 0)])
+    # Random faults every ~0.1 us, repaired after ~1e6 us: the ACC is down at t = 1.
+    faults = FaultModel([FaultEvent(1.0, ACC, "fail")], mtbf=0.1, mttr=1e6, pes=[ACC])
+    result = run(two_pe_platform, JobSource([profile], max_jobs=1), faults=faults, seed=0)
+    assert result.jobs is not None
+    (job,) = result.jobs
+    assert job.status == "failed"
+    assert job.reason == "task b has no live eligible PE (all of acc are down for good)"
+
+
 def test_jobs_arriving_after_a_permanent_failure_fail_at_once_and_are_not_offered(
         two_pe_platform: Platform) -> None:
     """A job failed on arrival must not appear in ``view.new_jobs`` (Plan reads each one)."""

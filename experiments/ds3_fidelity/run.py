@@ -67,8 +67,9 @@ def main() -> None:
         "",
         f"`python experiments/ds3_fidelity/run.py --seeds {args.seeds}`: preset `ds3-default` "
         f"({preset.scenario.describe()}, queue discipline "
-        f"`{preset.scenario.queue_discipline}`, platform power model of the built-in "
-        "`ds3_multiple_bal`), seeds 0..{}. Mean over seeds ± standard error.".format(
+        f"`{preset.scenario.queue_discipline}`, DS3's cluster power model and hotspot "
+        "thermal model, as the built-in `ds3_multiple_bal` declares), seeds 0..{}. Mean "
+        "over seeds ± standard error.".format(
             args.seeds - 1),
         "DS3 column: one seed (0) of DS3's own default run, for orientation only.",
         "",

@@ -1,0 +1,426 @@
+"""DS3's power model: cluster power by busy-core count, leakage from voltage and temperature.
+
+socsim's own model charges each PE its operating point's active power while
+it runs and its idle power while it waits. DS3 (Arda et al., "DS3: A
+System-Level Domain-Specific System-on-Chip Simulation Framework", IEEE
+Trans. Computers 2020), which the DeepSoCS and imitation-learning scheduler
+papers were measured on, models a cluster instead, and a platform that
+declares ``power_model: {kind: ds3, ...}`` gets the same rules here:
+
+- *Busy cores.* A cluster's ``power_profile`` gives its power with 1, 2, ...
+  cores busy at a few frequencies (the Odroid-XU3 measurements). With ``n``
+  cores busy at frequency ``f``, the profile point ``f_p`` used is the lowest
+  at or above ``f``; the dynamic power of the cluster is the profile value
+  ``P[f_p][n]`` less the leakage of the profile's cores, split evenly over
+  the ``n`` busy cores and rescaled from ``f_p`` to ``f`` by ``f V^2``. A busy
+  core draws that plus its leakage.
+- *Leakage.* ``V C1 T^2 exp(-C2 / T) + Igate V`` for the big cluster (``T``
+  in kelvin, the hottest hotspot), times a per-cluster share: DS3 charges a
+  core a quarter of it (clusters have at most four cores), and a LITTLE core
+  a quarter of that again (its area). Idle cores draw only their leakage; a
+  failed PE draws nothing.
+- *Base power.* Memory and GPU rails draw a constant ``P_mem + P_GPU`` for the
+  whole run (0.1674 W on the XU3), counted in the run's energy but in no job's.
+- *Temperature.* Optional (``thermal``): DS3's state-space hotspot model,
+  ``T[k+1] = A (T[k] - T_amb) + B u + T_amb`` every ``period_us`` (20 us),
+  where ``u`` holds the memory and GPU powers and each cluster's power. With
+  it, leakage follows the chip's heating; without it, temperatures stay at
+  ambient.
+
+Two differences from DS3 are deliberate: powers change exactly when a core
+starts or stops (DS3 re-reads the busy count every 10 us sampling window),
+and a cluster's power fed to the thermal model is always its physical power
+(DS3 sometimes adds the base power into it when a core goes idle).
+
+:class:`ClusterEnergy` keeps the running integrals the simulator books
+energy from: per cluster, the energy one busy core and one idle core have
+drawn so far, so that a task's energy is the difference of the busy
+integral between its finish and its start, whatever happened to the
+cluster in between.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from socsim.fields import Fields
+
+if TYPE_CHECKING:
+    from socsim.platform import Cluster, PEType
+
+#: Hotspot-model inputs a cluster may drive (its column of ``B``), besides none.
+THERMAL_INPUTS = ("big", "little")
+#: Constant inputs of the hotspot model: memory and GPU rails (W).
+RAIL_INPUTS = ("mem", "gpu")
+KELVIN = 273.0  # DS3 converts with 273, not 273.15
+
+
+@dataclass(frozen=True)
+class Leakage:
+    """Leakage power of the reference (big) cluster: ``V C1 T^2 exp(-C2/T) + Igate V``.
+
+    Attributes:
+        c1: Coefficient (W / (V K^2)).
+        c2: Activation temperature (K).
+        igate: Gate leakage current (A).
+    """
+
+    c1: float
+    c2: float
+    igate: float
+
+    def cluster_w(self, volts: float, celsius: float) -> float:
+        """The reference cluster's leakage at ``volts`` and a hotspot at ``celsius``."""
+        kelvin = KELVIN + celsius
+        return volts * self.c1 * kelvin * kelvin * math.exp(-self.c2 / kelvin) \
+            + self.igate * volts
+
+
+@dataclass(frozen=True)
+class ClusterPower:
+    """How one cluster draws power under the DS3 model.
+
+    Attributes:
+        profile: ``(mhz, powers)`` ascending by frequency; ``powers[k]`` is the
+            cluster's power with ``k + 1`` cores busy (W). Empty: no dynamic power.
+        leakage_share: The fraction of the reference cluster's leakage one of
+            its cores draws (DS3: 0.25, and 0.0625 for a LITTLE core).
+        thermal_input: Which column of the hotspot model its power drives
+            (``"big"``, ``"little"``) or ``""`` (none, as DS3's accelerators).
+    """
+
+    profile: tuple[tuple[float, tuple[float, ...]], ...]
+    leakage_share: float
+    thermal_input: str = ""
+
+
+@dataclass(frozen=True)
+class Thermal:
+    """DS3's discrete-time hotspot model (``T[k+1] = A (T[k] - T_amb) + B u + T_amb``).
+
+    Attributes:
+        a: ``(h, h)`` state matrix, one row per hotspot.
+        b: Per input (``mem``, ``gpu``, ``big``, ``little``), its column of ``B`` (h values).
+        period_us: Time between updates.
+    """
+
+    a: tuple[tuple[float, ...], ...]
+    b: Mapping[str, tuple[float, ...]]
+    period_us: float = 20.0
+
+
+@dataclass(frozen=True)
+class DS3PowerModel:
+    """A platform's DS3 power model (see the module docstring).
+
+    Attributes:
+        leakage: The reference cluster's leakage law.
+        clusters: One entry per platform cluster, in order.
+        rails_w: Constant rail powers, ``{"mem": W, "gpu": W}``; their sum is the base power.
+        ambient_c: Ambient temperature, where every hotspot starts.
+        thermal: The hotspot model, or ``None`` (temperatures stay at ambient).
+    """
+
+    leakage: Leakage
+    clusters: tuple[ClusterPower, ...]
+    rails_w: Mapping[str, float]
+    ambient_c: float
+    thermal: Thermal | None = None
+
+    @property
+    def base_w(self) -> float:
+        """Power drawn by the rails all run long (W)."""
+        return sum(self.rails_w.values())
+
+
+class ClusterEnergy:
+    """One run's energy integrals under a :class:`DS3PowerModel`.
+
+    The simulator calls :meth:`advance` when its clock moves, and
+    :meth:`change` when a core of a cluster starts or stops running, or
+    fails or recovers; energies are read as differences of :meth:`busy_mark`
+    (per busy core) and :meth:`idle_mark` (per idle core) integrals.
+
+    Leakage is ``V * share * g(T)`` with ``g(T) = C1 T^2 exp(-C2/T) + Igate``,
+    so one exponential per temperature update serves every cluster.
+
+    Args:
+        model: The platform's power model.
+        sizes: Cores per cluster.
+        busy_points: Per cluster, the ``(mhz, mv)`` its cores run tasks at.
+        idle_points: Per cluster, the ``(mhz, mv)`` its cores idle at.
+        voltages: Per cluster, the voltage (mV) of each of its operating points, by MHz.
+    """
+
+    def __init__(self, model: DS3PowerModel, sizes: Sequence[int],
+                 busy_points: Sequence[tuple[float, float]],
+                 idle_points: Sequence[tuple[float, float]],
+                 voltages: Sequence[Mapping[float, float]]) -> None:
+        self.model = model
+        count = len(sizes)
+        self.busy = [0] * count
+        self.alive = list(sizes)
+        self._clock = [0.0] * count
+        self._busy_int = [0.0] * count
+        self._idle_int = [0.0] * count
+        self._busy_w = [0.0] * count
+        self._idle_w = [0.0] * count
+        # Per cluster, constant for the run: busy and idle leakage per unit of g(T), the
+        # profile row in use, its f V^2 rescaling, and its hotspot-model input.
+        self._busy_leak: list[float] = []
+        self._idle_leak: list[float] = []
+        self._rows: list[tuple[float, ...]] = []
+        self._rescale: list[float] = []
+        for spec, (mhz, mv), (_, idle_mv), table in zip(model.clusters, busy_points,
+                                                        idle_points, voltages, strict=True):
+            row, rescale = _profile_row(spec, mhz, mv, table)
+            self._busy_leak.append(mv / 1000 * spec.leakage_share)
+            self._idle_leak.append(idle_mv / 1000 * spec.leakage_share)
+            self._rows.append(row)
+            self._rescale.append(rescale)
+        thermal = model.thermal
+        self.temperatures = [model.ambient_c] * (len(thermal.a) if thermal is not None else 1)
+        self._next_step = thermal.period_us if thermal is not None else math.inf
+        if thermal is not None:
+            hotspots = range(len(thermal.a))
+            # The rails are constant: their part of B u is one vector for the whole run.
+            self._rails_rise = [sum(thermal.b[name][h] * watts for name, watts
+                                    in model.rails_w.items() if name in thermal.b)
+                                for h in hotspots]
+            self._inputs = [(thermal.b[name], [c for c, spec in enumerate(model.clusters)
+                                               if spec.thermal_input == name])
+                            for name in THERMAL_INPUTS if name in thermal.b]
+        self._g = self._leakage_factor()
+        for c in range(count):
+            self._refresh_one(c)
+
+    def copy(self) -> ClusterEnergy:
+        """An independent copy, for :meth:`socsim.simulator.Simulator.fork` (shares the model)."""
+        twin = object.__new__(ClusterEnergy)
+        twin.__dict__.update(self.__dict__)
+        for name in ("busy", "alive", "_clock", "_busy_int", "_idle_int", "_busy_w", "_idle_w",
+                     "temperatures"):
+            setattr(twin, name, list(getattr(self, name)))
+        return twin
+
+    # ------------------------------------------------------------- the clock
+    def advance(self, now: float) -> None:
+        """Run the hotspot model's updates due up to ``now`` (nothing without one)."""
+        if self._next_step > now:
+            return
+        thermal = self.model.thermal
+        period = thermal.period_us  # type: ignore[union-attr]
+        clock, busy_int, idle_int = self._clock, self._busy_int, self._idle_int
+        busy_w, idle_w = self._busy_w, self._idle_w
+        count = len(clock)
+        refresh = self._refresh_one
+        while self._next_step <= now:
+            step = self._next_step
+            for c in range(count):
+                dt = step - clock[c]
+                if dt > 0:
+                    busy_int[c] += busy_w[c] * dt
+                    idle_int[c] += idle_w[c] * dt
+                    clock[c] = step
+            self._thermal_step(thermal)  # type: ignore[arg-type]
+            self._g = self._leakage_factor()
+            for c in range(count):
+                refresh(c)
+            self._next_step = step + period
+
+    def change(self, cluster: int, now: float, busy: int = 0, alive: int = 0) -> None:
+        """From ``now``: ``busy`` more (or fewer) cores of ``cluster`` run, ``alive`` more up."""
+        self._integrate(cluster, now)
+        self.busy[cluster] += busy
+        self.alive[cluster] += alive
+        self._refresh_one(cluster)
+
+    def busy_mark(self, cluster: int, now: float) -> float:
+        """Energy one busy core of ``cluster`` has drawn from the start to ``now`` (uJ)."""
+        self._integrate(cluster, now)
+        return self._busy_int[cluster]
+
+    def idle_mark(self, cluster: int, now: float) -> float:
+        """Energy one idle core of ``cluster`` has drawn from the start to ``now`` (uJ)."""
+        self._integrate(cluster, now)
+        return self._idle_int[cluster]
+
+    def base_energy(self, now: float) -> float:
+        """Energy of the rails from the start to ``now`` (uJ)."""
+        return self.model.base_w * now
+
+    def cluster_w(self, cluster: int) -> float:
+        """The cluster's power now (W): its busy cores, and the leakage of the idle ones."""
+        busy = self.busy[cluster]
+        return busy * self._busy_w[cluster] + (self.alive[cluster] - busy) * self._idle_w[cluster]
+
+    def busy_core_w(self, cluster: int) -> float:
+        """What one busy core of ``cluster`` draws now (W)."""
+        return self._busy_w[cluster]
+
+    # ------------------------------------------------------------- internals
+    def _integrate(self, c: int, now: float) -> None:
+        dt = now - self._clock[c]
+        if dt > 0:
+            self._busy_int[c] += self._busy_w[c] * dt
+            self._idle_int[c] += self._idle_w[c] * dt
+            self._clock[c] = now
+
+    def _leakage_factor(self) -> float:
+        """``g(T)`` at the hottest hotspot: leakage per volt of the reference cluster (W/V)."""
+        leakage = self.model.leakage
+        kelvin = KELVIN + max(self.temperatures)
+        return leakage.c1 * kelvin * kelvin * math.exp(-leakage.c2 / kelvin) + leakage.igate
+
+    def _refresh_one(self, c: int) -> None:
+        """Recompute the per-core powers of cluster ``c`` (busy count or temperature moved)."""
+        g = self._g
+        leak = self._busy_leak[c] * g
+        self._idle_w[c] = self._idle_leak[c] * g
+        n = self.busy[c]
+        row = self._rows[c]
+        if not row or n <= 0:
+            self._busy_w[c] = leak
+            return
+        dynamic = row[min(n, len(row)) - 1] - leak * len(row)
+        self._busy_w[c] = max(0.0, dynamic / n * self._rescale[c]) + leak
+
+    def _thermal_step(self, thermal: Thermal) -> None:
+        ambient = self.model.ambient_c
+        rise = [t - ambient for t in self.temperatures]
+        new = [ambient + base + sum(a * r for a, r in zip(row, rise, strict=True))
+               for row, base in zip(thermal.a, self._rails_rise, strict=True)]
+        busy, alive, busy_w, idle_w = self.busy, self.alive, self._busy_w, self._idle_w
+        for column, drivers in self._inputs:
+            watts = 0.0
+            for c in drivers:
+                watts += busy[c] * busy_w[c] + (alive[c] - busy[c]) * idle_w[c]
+            if watts:
+                for h, weight in enumerate(column):
+                    new[h] += weight * watts
+        self.temperatures = new
+
+
+def _profile_row(spec: ClusterPower, mhz: float, mv: float,
+                 voltages: Mapping[float, float]) -> tuple[tuple[float, ...], float]:
+    """The profile row DS3 uses at ``mhz`` and the rescaling ``f V^2 / (f_p V_p^2)``.
+
+    DS3 takes the lowest profile frequency ``f_p`` at or above ``f`` (the
+    highest if none is), and the voltage ``V_p`` of the operating point at
+    ``f_p``.
+    """
+    if not spec.profile:
+        return (), 1.0
+    above = [(f, powers) for f, powers in spec.profile if f >= mhz]
+    f_p, powers = above[0] if above else spec.profile[-1]
+    v_p = voltages.get(f_p, mv)
+    return powers, (mhz * mv * mv) / (f_p * v_p * v_p) if v_p > 0 else mhz / f_p
+
+
+# ----------------------------------------------------------------- reading
+def read_power_model(fields: Fields, doc: Any, clusters: Sequence[Cluster],
+                     types: Sequence[PEType]) -> DS3PowerModel:
+    """Read a platform's ``power_model`` section (see ``docs/formats.md``)."""
+    where = "power_model"
+    doc = fields.mapping(doc, where)
+    fields.unknown_keys(doc, {"kind", "leakage", "rails_w", "ambient_c", "clusters", "thermal"},
+                        where)
+    kind = doc.get("kind")
+    if kind != "ds3":
+        raise fields.error(f"{where}.kind", f"is {kind!r}", "use 'ds3' (DS3's cluster model); "
+                           "leave power_model out for socsim's per-PE model")
+    leak_doc = fields.mapping(fields.require(doc, "leakage", where), f"{where}.leakage")
+    fields.unknown_keys(leak_doc, {"c1", "c2", "igate"}, f"{where}.leakage")
+    leakage = Leakage(*(fields.number(fields.require(leak_doc, key, f"{where}.leakage"),
+                                      f"{where}.leakage.{key}") for key in ("c1", "c2", "igate")))
+    rails_doc = fields.mapping(doc.get("rails_w", {}), f"{where}.rails_w")
+    fields.unknown_keys(rails_doc, set(RAIL_INPUTS), f"{where}.rails_w")
+    rails = {key: fields.number(value, f"{where}.rails_w.{key}")
+             for key, value in rails_doc.items()}
+    ambient = fields.number(fields.require(doc, "ambient_c", where), f"{where}.ambient_c",
+                            minimum=-KELVIN)
+    by_name = fields.mapping(fields.require(doc, "clusters", where), f"{where}.clusters")
+    names = [cluster.name for cluster in clusters]
+    fields.unknown_keys(by_name, set(names), f"{where}.clusters")
+    specs = []
+    for cluster in clusters:
+        at = f"{where}.clusters.{cluster.name}"
+        if cluster.name not in by_name:
+            raise fields.error(at, "is missing", "give every cluster its power entry "
+                               "(profile, leakage_share)")
+        specs.append(_read_cluster(fields, by_name[cluster.name], at, cluster,
+                                   types[cluster.type_index]))
+    thermal = (_read_thermal(fields, doc["thermal"], f"{where}.thermal")
+               if doc.get("thermal") is not None else None)
+    return DS3PowerModel(leakage=leakage, clusters=tuple(specs), rails_w=rails,
+                         ambient_c=ambient, thermal=thermal)
+
+
+def _read_cluster(fields: Fields, doc: Any, where: str, cluster: Cluster,
+                  pe_type: PEType) -> ClusterPower:
+    doc = fields.mapping(doc, where)
+    fields.unknown_keys(doc, {"profile", "leakage_share", "thermal_input"}, where)
+    profile_doc = fields.mapping(doc.get("profile", {}), f"{where}.profile")
+    opp_mhz = {p.mhz for p in pe_type.opps}
+    rows = []
+    for key, values in profile_doc.items():
+        at = f"{where}.profile.{key}"
+        mhz = fields.number(_numeric_key(key), at, strictly_positive=True)
+        if mhz not in opp_mhz:
+            raise fields.error(at, f"{mhz:g} MHz is not an operating point of "
+                               f"'{pe_type.name}'", f"use one of {sorted(opp_mhz)}")
+        powers = tuple(fields.number(v, f"{at}[{k}]")
+                       for k, v in enumerate(fields.sequence(values, at)))
+        if not powers:
+            raise fields.error(at, "is empty", "list the cluster's power with 1, 2, ... "
+                               "cores busy")
+        rows.append((mhz, powers))
+    rows.sort()
+    share = fields.number(fields.require(doc, "leakage_share", where), f"{where}.leakage_share")
+    thermal_input = doc.get("thermal_input", "")
+    if thermal_input not in ("", *THERMAL_INPUTS):
+        raise fields.error(f"{where}.thermal_input", f"is {thermal_input!r}",
+                           f"use one of {list(THERMAL_INPUTS)}, or leave it out")
+    return ClusterPower(profile=tuple(rows), leakage_share=share, thermal_input=thermal_input)
+
+
+def _numeric_key(key: Any) -> Any:
+    """A mapping key that spells a number (JSON keys are strings), as that number."""
+    if isinstance(key, str):
+        try:
+            return float(key)
+        except ValueError:
+            return key
+    return key
+
+
+def _read_thermal(fields: Fields, doc: Any, where: str) -> Thermal:
+    doc = fields.mapping(doc, where)
+    fields.unknown_keys(doc, {"a", "b", "period_us"}, where)
+    rows = fields.sequence(fields.require(doc, "a", where), f"{where}.a")
+    size = len(rows)
+    if size == 0:
+        raise fields.error(f"{where}.a", "is empty", "give one row per hotspot")
+    a = []
+    for i, row in enumerate(rows):
+        values = fields.sequence(row, f"{where}.a[{i}]")
+        if len(values) != size:
+            raise fields.error(f"{where}.a[{i}]", f"has {len(values)} values, not {size}",
+                               "make A square: one row and one column per hotspot")
+        a.append(tuple(fields.number(v, f"{where}.a[{i}][{j}]", minimum=-1.0)
+                       for j, v in enumerate(values)))
+    b_doc = fields.mapping(fields.require(doc, "b", where), f"{where}.b")
+    fields.unknown_keys(b_doc, {*RAIL_INPUTS, *THERMAL_INPUTS}, f"{where}.b")
+    b = {}
+    for name, column in b_doc.items():
+        values = fields.sequence(column, f"{where}.b.{name}")
+        if len(values) != size:
+            raise fields.error(f"{where}.b.{name}", f"has {len(values)} values, not {size}",
+                               "give one value per hotspot")
+        b[name] = tuple(fields.number(v, f"{where}.b.{name}[{j}]") for j, v in enumerate(values))
+    period = fields.number(doc.get("period_us", 20.0), f"{where}.period_us",
+                           strictly_positive=True)
+    return Thermal(a=tuple(a), b=b, period_us=period)

@@ -1,0 +1,148 @@
+"""DS3's cluster power model and hotspot thermal model (socsim.power), worked by hand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from socsim import catalog
+from socsim.errors import ConfigError
+from socsim.jobs import Batch, JobSource
+from socsim.platform import Platform
+from socsim.registry import make_scheduler
+from socsim.scheduler import Assignment, SchedulerView
+from socsim.simulator import Simulator
+from socsim.workload import JobProfile
+
+
+def platform_doc(thermal: dict[str, Any] | None = None, c1: float = 0.0) -> dict[str, Any]:
+    """One cluster of two cores at 1000 MHz / 1000 mV; leakage 0.4 V x share 0.25 = 0.1 W."""
+    power: dict[str, Any] = {
+        "kind": "ds3", "leakage": {"c1": c1, "c2": 2660, "igate": 0.4},
+        "rails_w": {"mem": 0.05}, "ambient_c": 42,
+        "clusters": {"C": {"profile": {1000: [1.0, 1.6]}, "leakage_share": 0.25,
+                           "thermal_input": "big"}}}
+    if thermal is not None:
+        power["thermal"] = thermal
+    return {"name": "two-core", "pe_types": [{"name": "T", "opps": [
+        {"mhz": 1000, "mv": 1000, "active_w": 1.0, "idle_w": 0.1}]}],
+        "clusters": [{"name": "C", "type": "T", "count": 2}], "power_model": power}
+
+
+class Pinned:
+    """Task ``k`` of each job on PE ``k % 2``."""
+
+    name = "pinned"
+
+    def reset(self, view: SchedulerView, rng: object) -> None:
+        """Nothing to prepare."""
+
+    def decide(self, view: SchedulerView) -> list[Assignment]:
+        return [Assignment(job, task, task % 2) for job, task in view.ready]
+
+
+def run(doc: dict[str, Any], costs: list[float]) -> tuple[Simulator, Any]:
+    platform = Platform.from_dict(doc)
+    profile = JobProfile.from_dict({"name": "j", "tasks": [
+        {"name": f"t{k}", "cost": {"T": cost}} for k, cost in enumerate(costs)]}).bind(platform)
+    sim = Simulator(platform, JobSource([profile], arrivals=Batch(), max_jobs=1),
+                    keep_trace=True)
+    return sim, sim.run(Pinned())
+
+
+def test_busy_power_depends_on_how_many_cores_of_the_cluster_are_busy() -> None:
+    sim, result = run(platform_doc(), [10.0, 20.0])
+    # 0..10: both busy, each (1.6 - 2 x 0.1) / 2 + 0.1 = 0.8 W; 10..20: t1 alone,
+    # (1.0 - 0.2) / 1 + 0.1 = 0.9 W, while PE 0 idles at its leakage 0.1 W.
+    energy = {record.task: record.energy for record in result.trace}
+    assert energy == pytest.approx({"t0": 8.0, "t1": 8.0 + 9.0})
+    assert result.pe_energy == pytest.approx([8.0 + 1.0, 17.0])
+    assert result.metrics["base_energy_uj"] == pytest.approx(0.05 * 20)
+    assert result.metrics["energy_uj"] == pytest.approx(9.0 + 17.0 + 1.0)
+    assert sim.energy_so_far() == pytest.approx(result.metrics["energy_uj"])
+
+
+def test_without_the_model_each_pe_draws_its_own_operating_point() -> None:
+    doc = platform_doc()
+    del doc["power_model"]
+    _, result = run(doc, [10.0, 20.0])
+    assert result.pe_energy == pytest.approx([10.0 + 0.1 * 10, 20.0])
+    assert result.metrics["base_energy_uj"] == 0.0
+
+
+def test_the_hotspot_model_follows_its_closed_form_step_response() -> None:
+    """Constant power (no temperature-dependent leakage): T_k = T_a + b P (1 - a^k) / (1 - a)."""
+    thermal = {"period_us": 20, "a": [[0.9]], "b": {"big": [0.5], "mem": [2.0]}}
+    sim, _ = run(platform_doc(thermal), [200.0, 200.0])
+    # 10 updates at t = 20 ... 200, both cores busy: cluster power 1.6 W, rails 0.05 W.
+    steps, drive = 10, 0.5 * 1.6 + 2.0 * 0.05
+    expected = 42 + drive * (1 - 0.9 ** steps) / (1 - 0.9)
+    assert sim._power.temperatures[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_leakage_grows_as_the_chip_heats() -> None:
+    hot = {"period_us": 20, "a": [[0.9]], "b": {"big": [20.0]}}
+    _, heated = run(platform_doc(hot, c1=0.002488), [400.0, 400.0])
+    _, ambient = run(platform_doc(None, c1=0.002488), [400.0, 400.0])
+    assert heated.metrics["energy_uj"] > ambient.metrics["energy_uj"] * 1.05
+
+
+def test_ds3_platforms_use_ds3s_idle_leakage_at_ambient() -> None:
+    """Idle cores at 42 C draw about 0.018 W (A15), 0.0044 W (A7), 0.012 W (accelerators)."""
+    platform = catalog.get_platform("ds3_multiple_bal")
+    model = platform.power_model
+    assert model is not None and model.base_w == pytest.approx(0.1674)
+    volts = {"A7": 1.3, "A15": 1.362, "MM": 0.9}
+    share = dict(zip([c.name for c in platform.clusters], model.clusters, strict=True))
+    idle = {name: model.leakage.cluster_w(v, 42) * share[name].leakage_share
+            for name, v in volts.items()}
+    assert idle == pytest.approx({"A7": 0.0044, "A15": 0.018, "MM": 0.012}, abs=6e-4)
+    assert catalog.get_platform("canonical3").power_model is None  # DeepSoCS: per-PE powers
+
+
+def test_ds3_default_energy_is_near_ds3s_own() -> None:
+    """DS3's seed-0 ETF run of its default scenario reports 0.07233 J (issue figures)."""
+    from socsim.agents.scenario import PRESETS
+
+    energies = [PRESETS["ds3-default"].scenario.simulator(seed).run(make_scheduler("etf"))
+                .metrics["energy_j"] for seed in range(3)]
+    assert 0.06 < sum(energies) / len(energies) < 0.085
+
+
+def test_a_fork_replays_the_energy_and_temperatures() -> None:
+    from socsim.agents.scenario import PRESETS
+
+    sim = PRESETS["ds3-default"].scenario.simulator(1)
+    scheduler = make_scheduler("met")  # keeps no state between decisions
+    sim.prepare(scheduler)
+    for _ in range(300):
+        assert sim.advance()
+        for job, task, pe in scheduler.decide(sim.view):
+            sim.assign(job, task, pe)
+    twin = sim.fork()
+    results = []
+    for run_ in (sim, twin):
+        while run_.advance():
+            for job, task, pe in scheduler.decide(run_.view):
+                run_.assign(job, task, pe)
+        results.append((run_.energy_so_far(), list(run_._power.temperatures)))
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize(("change", "field", "words"), [
+    (lambda p: p.update(kind="mcpat"), "power_model.kind", "use 'ds3'"),
+    (lambda p: p["clusters"].pop("C"), "power_model.clusters.C", "is missing"),
+    (lambda p: p["clusters"]["C"]["profile"].update({1200: [1.0]}),
+     "power_model.clusters.C.profile.1200", "not an operating point"),
+    (lambda p: p.update(thermal={"a": [[0.9, 0.1]], "b": {}}), "power_model.thermal.a[0]",
+     "not 1"),
+    (lambda p: p["clusters"]["C"].update(thermal_input="gpu"),
+     "power_model.clusters.C.thermal_input", "use one of"),
+])
+def test_bad_power_models_name_the_field(change: Any, field: str, words: str) -> None:
+    doc = platform_doc()
+    change(doc["power_model"])
+    with pytest.raises(ConfigError) as error:
+        Platform.from_dict(doc, source="p.yaml")
+    assert error.value.field == field and words in str(error.value)
