@@ -20,7 +20,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from socsim.dvfs import POLICIES
+from socsim.dvfs import POLICY_NAMES
 from socsim.errors import UsageError
 from socsim.registry import make_scheduler, scheduler_names, scheduler_prefixes
 from socsim.simulator import QUEUE_DISCIPLINES
@@ -62,11 +62,16 @@ _SCENARIO_FLAGS: list[tuple[str, dict[str, Any]]] = [
                            "finds the system full is dropped and retried after US plus a "
                            "fresh gap (DS3Gym: 1); default: it waits for a free slot"}),
     ("--noise", {"type": float, "help": "relative std. dev. of execution times (default 0)"}),
-    ("--dvfs", {"choices": sorted(POLICIES), "help": "DVFS policy (default performance)"}),
+    ("--dvfs", {"metavar": "POLICY", "help": f"DVFS policy or governor: "
+                f"{', '.join(POLICY_NAMES)} (default performance)"}),
     ("--fail", {"action": "append", "metavar": "PE@T[-R]",
                 "help": "PE fails at T us, recovering at R if given; repeatable"}),
     ("--mtbf", {"type": float, "help": "random faults: mean time between failures per PE (us)"}),
     ("--mttr", {"type": float, "help": "random faults: mean time to repair (us, default 1000)"}),
+    ("--warmup", {"type": float, "metavar": "US", "help": "measure from US on: earlier "
+                  "arrivals are left out of the metrics (DS3's warmup_period)"}),
+    ("--inject-asap", {"action": "store_true", "help": "also inject the next job as soon as "
+                       "one completes (DS3's inject_jobs_ASAP)"}),
     ("--queue-discipline", {"choices": list(QUEUE_DISCIPLINES),
                             "help": "how a free PE picks from its queue: fifo (default) or "
                             "first-ready (DS3: first queued task whose inputs are there)"}),

@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from socsim import __version__, catalog, dag_generator
-from socsim.dvfs import POLICIES
+from socsim.dvfs import POLICY_NAMES
 from socsim.errors import ConfigError, ScenarioError, SchedulingError, UsageError
 from socsim.export import export_result
 from socsim.metrics import METRIC_DOCS
@@ -138,8 +138,9 @@ def _add_simulate_args(sim: argparse.ArgumentParser) -> None:
                      help="jobs injected at t=0 before arrivals start (pseudo steady state)")
     sim.add_argument("--noise", type=float, default=0.0,
                      help="relative std. dev. of execution times (default 0)")
-    sim.add_argument("--dvfs", default="performance", choices=sorted(POLICIES),
-                     help="DVFS policy (default performance)")
+    sim.add_argument("--dvfs", default="performance", metavar="POLICY",
+                     help=f"DVFS policy or governor: {', '.join(POLICY_NAMES)} (default "
+                     "performance; ondemand and constant-MHZ as in DS3)")
     sim.add_argument("--fail", action="append", default=[], metavar="PE@T[-R]",
                      help="PE (index or name) fails at T us, recovering at R if given; "
                      "repeatable")
@@ -147,6 +148,12 @@ def _add_simulate_args(sim: argparse.ArgumentParser) -> None:
                      "per PE (us)")
     sim.add_argument("--mttr", type=float, default=1000.0,
                      help="random faults: mean time to repair (us, default 1000)")
+    sim.add_argument("--warmup", type=float, default=0.0, metavar="US",
+                     help="measure from US on: jobs arriving earlier are left out of the "
+                     "metrics (DS3's warmup_period; default 0)")
+    sim.add_argument("--inject-asap", action="store_true",
+                     help="also inject the next job as soon as one completes (DS3's "
+                     "inject_jobs_ASAP)")
     sim.add_argument("--out", type=Path, help="write metrics, trace, jobs, Chrome trace and "
                    "Gantt chart into this folder")
     sim.add_argument("--no-trace", action="store_true",
@@ -205,7 +212,8 @@ def scenario_from_args(args: argparse.Namespace) -> Scenario:
                     jobs=args.jobs, horizon=args.horizon, arrival=args.arrival,
                     interarrival=args.interarrival, trace_file=args.trace_file,
                     max_in_system=args.max_in_system, prefill=args.prefill, noise=args.noise,
-                    dvfs=args.dvfs, fail=tuple(args.fail), mtbf=args.mtbf, mttr=args.mttr)
+                    dvfs=args.dvfs, fail=tuple(args.fail), mtbf=args.mtbf, mttr=args.mttr,
+                    warmup=args.warmup, inject_asap=args.inject_asap)
 
 
 def metrics_table(result: SimulationResult, title: str) -> Table:

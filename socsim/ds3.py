@@ -537,7 +537,11 @@ def _link_documents(reader: _Reader, bands: list[_Band], by_id: dict[int, _Resou
 
 def _soc_description(path: Path, notes: tuple[str, ...]) -> str:
     rules = (f"Read from the DS3 SoC file {path.name} by socsim.ds3: one cluster of "
-             "`capacity` PEs per DS3 resource; active power = 1-core power_profile value, "
+             "`capacity` PEs per DS3 resource; energy is charged by DS3's cluster power model "
+             "(power_model: power_profile by busy-core count, leakage from voltage and "
+             "temperature with DS3's Odroid-XU3 constants and hotspot model, memory and GPU "
+             "rails) when the file has power_profile lines; the per-PE figures below are what "
+             "schedulers read: active power = 1-core power_profile value, "
              "rescaled by f*V^2 from the lowest profile frequency at or above the OPP (as "
              "DS3 does); idle power is our estimate, (power_profile - PG_profile) / "
              f"(capacity - 1) at 1 busy core, or {IDLE_FRACTION:g} x active for a 1-PE "

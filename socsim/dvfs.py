@@ -1,12 +1,21 @@
 """DVFS policies: which operating point each PE uses while busy and while idle.
 
-A policy is consulted once per PE when a simulation starts. Running a task
-at an operating point other than the PE type's reference point scales its
-time by the frequency ratio; power follows the point's table.
+A static policy is consulted once per PE when a simulation starts. Running a
+task at an operating point other than the PE type's reference point scales
+its time by the frequency ratio; power follows the point's table.
+
+A *governor* (:class:`Ondemand`) also moves each cluster's operating point
+while the run goes on: every ``period_us`` the simulator measures each
+cluster's utilisation over the period just ended and applies
+:meth:`Ondemand.next_opp`; the cores of a cluster share one point (one V/f
+rail), busy or idle. The remaining time of a running task, and the expected
+work queued on a PE, scale with the new frequency. Without a governor no
+such event exists, so static policies cost nothing at run time.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -92,12 +101,81 @@ class Fixed:
         return self.busy_opp(pe_type, pe)
 
 
+@dataclass
+class Constant:
+    """DS3's ``constant-<MHz>``: every PE at ``mhz``, busy or idle.
+
+    A PE type without that operating point runs at its fastest point at or
+    below ``mhz`` (its slowest if none is), so one name serves a whole SoC.
+
+    Attributes:
+        mhz: The frequency asked for.
+    """
+
+    mhz: float
+    name: str = "constant"
+
+    def busy_opp(self, pe_type: PEType, pe: int) -> int:  # noqa: D102
+        below = [k for k, point in enumerate(pe_type.opps) if point.mhz <= self.mhz]
+        return below[-1] if below else 0
+
+    def idle_opp(self, pe_type: PEType, pe: int) -> int:  # noqa: D102
+        return self.busy_opp(pe_type, pe)
+
+
+@dataclass
+class Ondemand:
+    """DS3's ``ondemand`` governor, per cluster, every ``period_us``.
+
+    The utilisation DS3 compares with its thresholds is the *sum* over the
+    cluster's PEs of the fraction of the last period each spent running a
+    task (DS3: the mean times the number of cores). Above ``up`` the cluster
+    goes to its fastest point; below ``down`` one point slower; otherwise it
+    stays. Every cluster starts at its fastest point. DS3's defaults: 10 us,
+    0.8 and 0.3.
+
+    Attributes:
+        period_us: Time between decisions.
+        up: Utilisation above which the fastest point is set.
+        down: Utilisation below which the cluster slows by one point.
+    """
+
+    period_us: float = 10.0
+    up: float = 0.8
+    down: float = 0.3
+    name: str = "ondemand"
+
+    def busy_opp(self, pe_type: PEType, pe: int) -> int:  # noqa: D102
+        return pe_type.max_opp
+
+    def idle_opp(self, pe_type: PEType, pe: int) -> int:  # noqa: D102
+        return pe_type.max_opp
+
+    def next_opp(self, pe_type: PEType, current: int, utilisation: float) -> int:
+        """The cluster's operating point for the next period."""
+        if utilisation > self.up:
+            return pe_type.max_opp
+        if utilisation < self.down:
+            return max(0, current - 1)
+        return current
+
+
 POLICIES = {"performance": Performance, "powersave": Powersave, "race-to-idle": RaceToIdle,
-            "fixed": Fixed}
+            "fixed": Fixed, "ondemand": Ondemand}
+#: Every name :func:`make_policy` takes, for help texts.
+POLICY_NAMES = (*sorted(POLICIES), "constant-MHZ")
 
 
 def make_policy(name: str) -> DVFSPolicy:
-    """Build a policy by name (``performance``, ``powersave``, ``race-to-idle``, ``fixed``)."""
+    """Build a policy by name: one of :data:`POLICIES`, or ``constant-<MHz>`` (DS3's form)."""
+    if name.startswith("constant-"):
+        try:
+            mhz = float(name.removeprefix("constant-"))
+        except ValueError:
+            mhz = math.nan
+        if not (math.isfinite(mhz) and mhz > 0):
+            raise ValueError(f"DVFS policy '{name}': give a frequency in MHz, e.g. constant-1000")
+        return Constant(mhz)
     if name not in POLICIES:
-        raise ValueError(f"unknown DVFS policy '{name}'; use one of {sorted(POLICIES)}")
+        raise ValueError(f"unknown DVFS policy '{name}'; use one of {list(POLICY_NAMES)}")
     return POLICIES[name]()

@@ -218,21 +218,39 @@ def chrome_trace_events(trace: Sequence[TaskRecord], platform: Platform
     return events
 
 
+def counter_events(series: Sequence[tuple[float, str, float]]) -> list[dict[str, Any]]:
+    """Trace-event counters (``"C"``) of a run's power series: frequencies, temperature, power.
+
+    They go in their own process lane, after the clusters', as Perfetto draws
+    counters as tracks of their own.
+    """
+    return [{"ph": "C", "name": name, "ts": time, "pid": -1, "args": {"value": value}}
+            for time, name, value in series]
+
+
+def write_power_series_csv(series: Sequence[tuple[float, str, float]],
+                           path: str | os.PathLike[str]) -> Path:
+    """Write ``time_us, series, value`` rows (see ``Simulator.power_series``)."""
+    return _write_csv(series, ("time_us", "series", "value"), path)
+
+
 def write_chrome_trace(trace: Sequence[TaskRecord], path: str | os.PathLike[str],
-                       platform: Platform) -> Path:
+                       platform: Platform,
+                       series: Sequence[tuple[float, str, float]] = ()) -> Path:
     """Write the trace in Chrome trace-event format, for Perfetto or chrome://tracing.
 
     Args:
         trace: Task executions of a run.
         path: The file to write; missing parent folders are created.
         platform: The platform simulated; its clusters and PEs label the lanes.
+        series: Power series samples to add as counters (frequency, temperature, power).
 
     Returns:
         The path written.
 
     """
-    return _write_json({"traceEvents": chrome_trace_events(trace, platform),
-                        "displayTimeUnit": "ms"}, path)
+    return _write_json({"traceEvents": chrome_trace_events(trace, platform)
+                        + counter_events(series), "displayTimeUnit": "ms"}, path)
 
 
 def export_result(result: SimulationResult, out_dir: str | os.PathLike[str]
@@ -240,7 +258,8 @@ def export_result(result: SimulationResult, out_dir: str | os.PathLike[str]
     """Write every file a run supports into ``out_dir`` (created if missing).
 
     Always writes ``metrics.json``; with a trace, also ``trace.csv``,
-    ``chrome_trace.json`` and ``gantt.png``; with job records, ``jobs.csv``.
+    ``chrome_trace.json`` and ``gantt.png``, and ``power_series.csv`` when a
+    governor or thermal model ran; with job records, ``jobs.csv``.
 
     Args:
         result: The run.
@@ -248,7 +267,7 @@ def export_result(result: SimulationResult, out_dir: str | os.PathLike[str]
 
     Returns:
         The paths written, keyed by kind: ``metrics``, ``trace_csv``,
-        ``chrome_trace``, ``gantt``, ``jobs_csv``.
+        ``chrome_trace``, ``gantt``, ``power_series``, ``jobs_csv``.
 
     """
     from socsim.gantt import plot_gantt  # matplotlib is only imported when a chart is drawn
@@ -259,8 +278,11 @@ def export_result(result: SimulationResult, out_dir: str | os.PathLike[str]
     if result.trace is not None:
         written["trace_csv"] = write_trace_csv(result.trace, out / "trace.csv",
                                                result.platform)
+        series = result.extra.get("power_series", ())
         written["chrome_trace"] = write_chrome_trace(result.trace, out / "chrome_trace.json",
-                                                     result.platform)
+                                                     result.platform, series)
+        if series:
+            written["power_series"] = write_power_series_csv(series, out / "power_series.csv")
         written["gantt"] = plot_gantt(result.trace, result.platform, out / "gantt.png",
                                       title=f"{result.platform.name}: {result.scheduler}, "
                                             f"seed {result.seed}", down=result.pe_down)

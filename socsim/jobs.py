@@ -250,6 +250,9 @@ class JobSource:
             ``mu * (1 + sigma * z)`` on the PE that runs it (``mu``: the
             tabulated time there), at least ``mu / 1000``; in DS3 timing,
             ``max(1, round(...))`` as DS3 does. Schedulers see only ``mu``.
+        inject_asap: Also inject the next job the moment a job completes (DS3's
+            ``inject_jobs_ASAP``): a completion cuts the wait for the next
+            arrival short, and the arrival process draws its next gap from there.
     """
 
     profiles: Sequence[BoundProfile]
@@ -259,6 +262,7 @@ class JobSource:
     max_in_system: int | None = None
     prefill: int = 0
     noise_sigma: float = 0.0
+    inject_asap: bool = False
 
     def __post_init__(self) -> None:
         if not self.profiles:

@@ -65,7 +65,8 @@ def percentiles(values: Sequence[float], qs: Sequence[float]) -> list[float]:
 def compute_metrics(*, latencies: np.ndarray, unfinished_ages: Sequence[float], injected: int,
                     completed: int, failed: int, end_time: float, makespan: float,
                     pe_busy: Sequence[float], pe_energy: Sequence[float],
-                    data_energy: float, base_energy: float = 0.0) -> dict[str, float]:
+                    data_energy: float, base_energy: float = 0.0,
+                    start_time: float = 0.0) -> dict[str, float]:
     """Compute the metrics listed in :data:`METRIC_DOCS`.
 
     Args:
@@ -80,6 +81,8 @@ def compute_metrics(*, latencies: np.ndarray, unfinished_ages: Sequence[float], 
         pe_energy: Active plus idle energy per PE (uJ).
         data_energy: Data-movement energy (uJ).
         base_energy: Energy of the always-on rails (uJ; DS3's power model only).
+        start_time: Where the measured window starts (a warm-up; default 0):
+            throughput, power and utilisation are over ``end_time - start_time``.
 
     Returns:
         Metric name to value; statistics of an empty set are ``nan``.
@@ -93,7 +96,8 @@ def compute_metrics(*, latencies: np.ndarray, unfinished_ages: Sequence[float], 
     censored = ((float(latencies.sum()) + float(sum(unfinished_ages))) / censored_count
                 if censored_count else math.nan)
     energy = float(sum(pe_energy)) + data_energy + base_energy
-    busy_fraction = [b / end_time for b in pe_busy] if end_time > 0 else [0.0 for _ in pe_busy]
+    span = end_time - start_time
+    busy_fraction = [b / span for b in pe_busy] if span > 0 else [0.0 for _ in pe_busy]
     return {
         "makespan": makespan,
         "mean_latency": mean,
@@ -105,12 +109,12 @@ def compute_metrics(*, latencies: np.ndarray, unfinished_ages: Sequence[float], 
         "completed": float(completed),
         "failed": float(failed),
         "in_system": float(injected - completed - failed),
-        "throughput": completed / end_time * 1e6 if end_time > 0 else math.nan,
+        "throughput": completed / span * 1e6 if span > 0 else math.nan,
         "energy_uj": energy,
         "energy_j": energy * 1e-6,
         "data_energy_uj": data_energy,
         "base_energy_uj": base_energy,
-        "avg_power_w": energy / end_time if end_time > 0 else math.nan,
+        "avg_power_w": energy / span if span > 0 else math.nan,
         "edp": energy * 1e-6 * makespan * 1e-6,
         "utilisation": float(np.mean(busy_fraction)) if busy_fraction else 0.0,
         "end_time": end_time,

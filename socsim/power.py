@@ -42,10 +42,12 @@ cluster in between.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from socsim.errors import SchedulingError
 from socsim.fields import Fields
 
 if TYPE_CHECKING:
@@ -56,6 +58,8 @@ THERMAL_INPUTS = ("big", "little")
 #: Constant inputs of the hotspot model: memory and GPU rails (W).
 RAIL_INPUTS = ("mem", "gpu")
 KELVIN = 273.0  # DS3 converts with 273, not 273.15
+#: A hotspot above this means the thermal model diverged (thermal runaway): the run stops.
+MAX_CELSIUS = 1000.0
 
 
 @dataclass(frozen=True)
@@ -145,7 +149,12 @@ class ClusterEnergy:
     (per busy core) and :meth:`idle_mark` (per idle core) integrals.
 
     Leakage is ``V * share * g(T)`` with ``g(T) = C1 T^2 exp(-C2/T) + Igate``,
-    so one exponential per temperature update serves every cluster.
+    so every power here is affine in ``g``: a busy core draws ``a + b g``, an
+    idle one ``d g``, with ``a``, ``b``, ``d`` fixed while the cluster's busy
+    count and operating point are. One running integral ``G(t)`` of ``g``
+    then gives every cluster's energy at any time, and a temperature update
+    costs one exponential and the hotspot model's matrix product, whatever
+    the number of clusters.
 
     Args:
         model: The platform's power model.
@@ -163,13 +172,9 @@ class ClusterEnergy:
         count = len(sizes)
         self.busy = [0] * count
         self.alive = list(sizes)
-        self._clock = [0.0] * count
-        self._busy_int = [0.0] * count
-        self._idle_int = [0.0] * count
-        self._busy_w = [0.0] * count
-        self._idle_w = [0.0] * count
-        # Per cluster, constant for the run: busy and idle leakage per unit of g(T), the
-        # profile row in use, its f V^2 rescaling, and its hotspot-model input.
+        self._voltages = list(voltages)
+        # Per cluster: leakage per unit of g (busy and idle voltage x share), the profile
+        # row in use and its f V^2 rescaling; then the affine coefficients and marks.
         self._busy_leak: list[float] = []
         self._idle_leak: list[float] = []
         self._rows: list[tuple[float, ...]] = []
@@ -181,9 +186,18 @@ class ClusterEnergy:
             self._idle_leak.append(idle_mv / 1000 * spec.leakage_share)
             self._rows.append(row)
             self._rescale.append(rescale)
+        self._busy_a = [0.0] * count
+        self._busy_b = [0.0] * count
+        self._clock = [0.0] * count
+        self._g_mark = [0.0] * count
+        self._busy_int = [0.0] * count
+        self._idle_int = [0.0] * count
         thermal = model.thermal
         self.temperatures = [model.ambient_c] * (len(thermal.a) if thermal is not None else 1)
         self._next_step = thermal.period_us if thermal is not None else math.inf
+        self._step_time = 0.0  # the last temperature update
+        self._g_total = 0.0  # integral of g from 0 to _step_time
+        self._g = self._leakage_factor()
         if thermal is not None:
             hotspots = range(len(thermal.a))
             # The rails are constant: their part of B u is one vector for the whole run.
@@ -193,15 +207,18 @@ class ClusterEnergy:
             self._inputs = [(thermal.b[name], [c for c, spec in enumerate(model.clusters)
                                                if spec.thermal_input == name])
                             for name in THERMAL_INPUTS if name in thermal.b]
-        self._g = self._leakage_factor()
+        #: ``(time, series, value)`` samples of the hottest hotspot (``temperature_c``) and
+        #: the chip's power (``power_w``) at each thermal update, or ``None``.
+        self.trace: list[tuple[float, str, float]] | None = None
         for c in range(count):
-            self._refresh_one(c)
+            self._coefficients(c)
 
     def copy(self) -> ClusterEnergy:
         """An independent copy, for :meth:`socsim.simulator.Simulator.fork` (shares the model)."""
         twin = object.__new__(ClusterEnergy)
         twin.__dict__.update(self.__dict__)
-        for name in ("busy", "alive", "_clock", "_busy_int", "_idle_int", "_busy_w", "_idle_w",
+        for name in ("busy", "alive", "_busy_leak", "_idle_leak", "_rows", "_rescale",
+                     "_busy_a", "_busy_b", "_clock", "_g_mark", "_busy_int", "_idle_int",
                      "temperatures"):
             setattr(twin, name, list(getattr(self, name)))
         return twin
@@ -213,30 +230,41 @@ class ClusterEnergy:
             return
         thermal = self.model.thermal
         period = thermal.period_us  # type: ignore[union-attr]
-        clock, busy_int, idle_int = self._clock, self._busy_int, self._idle_int
-        busy_w, idle_w = self._busy_w, self._idle_w
-        count = len(clock)
-        refresh = self._refresh_one
         while self._next_step <= now:
             step = self._next_step
-            for c in range(count):
-                dt = step - clock[c]
-                if dt > 0:
-                    busy_int[c] += busy_w[c] * dt
-                    idle_int[c] += idle_w[c] * dt
-                    clock[c] = step
+            self._g_total += self._g * (step - self._step_time)
+            self._step_time = step
             self._thermal_step(thermal)  # type: ignore[arg-type]
+            hottest = max(self.temperatures)
+            if not hottest < MAX_CELSIUS:  # NaN too
+                raise SchedulingError(
+                    f"the hotspot model ran away at t={step:g} us: a hotspot is at "
+                    f"{hottest:g} C; check the platform's power_model.thermal (the state "
+                    "matrix must be stable and the input columns small enough that leakage "
+                    "cannot feed on itself)")
             self._g = self._leakage_factor()
-            for c in range(count):
-                refresh(c)
             self._next_step = step + period
+            if self.trace is not None:
+                self.trace.append((step, "temperature_c", max(self.temperatures)))
+                self.trace.append((step, "power_w", self.model.base_w + sum(
+                    self.cluster_w(c) for c in range(len(self.busy)))))
 
     def change(self, cluster: int, now: float, busy: int = 0, alive: int = 0) -> None:
         """From ``now``: ``busy`` more (or fewer) cores of ``cluster`` run, ``alive`` more up."""
         self._integrate(cluster, now)
         self.busy[cluster] += busy
         self.alive[cluster] += alive
-        self._refresh_one(cluster)
+        self._coefficients(cluster)
+
+    def set_point(self, cluster: int, now: float, point: tuple[float, float]) -> None:
+        """From ``now``, ``cluster`` runs and idles at ``point`` (``(mhz, mv)``; a governor)."""
+        self._integrate(cluster, now)
+        mhz, mv = point
+        spec = self.model.clusters[cluster]
+        self._rows[cluster], self._rescale[cluster] = _profile_row(
+            spec, mhz, mv, self._voltages[cluster])
+        self._busy_leak[cluster] = self._idle_leak[cluster] = mv / 1000 * spec.leakage_share
+        self._coefficients(cluster)
 
     def busy_mark(self, cluster: int, now: float) -> float:
         """Energy one busy core of ``cluster`` has drawn from the start to ``now`` (uJ)."""
@@ -252,22 +280,26 @@ class ClusterEnergy:
         """Energy of the rails from the start to ``now`` (uJ)."""
         return self.model.base_w * now
 
+    def busy_core_w(self, cluster: int) -> float:
+        """What one busy core of ``cluster`` draws now (W)."""
+        return self._busy_a[cluster] + self._busy_b[cluster] * self._g
+
     def cluster_w(self, cluster: int) -> float:
         """The cluster's power now (W): its busy cores, and the leakage of the idle ones."""
         busy = self.busy[cluster]
-        return busy * self._busy_w[cluster] + (self.alive[cluster] - busy) * self._idle_w[cluster]
-
-    def busy_core_w(self, cluster: int) -> float:
-        """What one busy core of ``cluster`` draws now (W)."""
-        return self._busy_w[cluster]
+        return busy * self.busy_core_w(cluster) \
+            + (self.alive[cluster] - busy) * self._idle_leak[cluster] * self._g
 
     # ------------------------------------------------------------- internals
     def _integrate(self, c: int, now: float) -> None:
         dt = now - self._clock[c]
         if dt > 0:
-            self._busy_int[c] += self._busy_w[c] * dt
-            self._idle_int[c] += self._idle_w[c] * dt
+            g_now = self._g_total + self._g * (now - self._step_time)
+            dg = g_now - self._g_mark[c]
+            self._busy_int[c] += self._busy_a[c] * dt + self._busy_b[c] * dg
+            self._idle_int[c] += self._idle_leak[c] * dg
             self._clock[c] = now
+            self._g_mark[c] = g_now
 
     def _leakage_factor(self) -> float:
         """``g(T)`` at the hottest hotspot: leakage per volt of the reference cluster (W/V)."""
@@ -275,32 +307,41 @@ class ClusterEnergy:
         kelvin = KELVIN + max(self.temperatures)
         return leakage.c1 * kelvin * kelvin * math.exp(-leakage.c2 / kelvin) + leakage.igate
 
-    def _refresh_one(self, c: int) -> None:
-        """Recompute the per-core powers of cluster ``c`` (busy count or temperature moved)."""
-        g = self._g
-        leak = self._busy_leak[c] * g
-        self._idle_w[c] = self._idle_leak[c] * g
-        n = self.busy[c]
-        row = self._rows[c]
+    def _coefficients(self, c: int) -> None:
+        """A busy core of cluster ``c`` draws ``a + b g`` with its busy count now.
+
+        DS3: the cluster's dynamic power is the profile value less the leakage of
+        the profile's cores, split over the busy ones and rescaled by ``f V^2``.
+        """
+        leak = self._busy_leak[c]
+        n, row = self.busy[c], self._rows[c]
         if not row or n <= 0:
-            self._busy_w[c] = leak
+            self._busy_a[c], self._busy_b[c] = 0.0, leak
             return
-        dynamic = row[min(n, len(row)) - 1] - leak * len(row)
-        self._busy_w[c] = max(0.0, dynamic / n * self._rescale[c]) + leak
+        rescale = self._rescale[c] / n
+        self._busy_a[c] = row[min(n, len(row)) - 1] * rescale
+        self._busy_b[c] = leak - leak * len(row) * rescale
 
     def _thermal_step(self, thermal: Thermal) -> None:
+        # Sizes were checked when the model was read: zips need no strict check here.
         ambient = self.model.ambient_c
         rise = [t - ambient for t in self.temperatures]
-        new = [ambient + base + sum(a * r for a, r in zip(row, rise, strict=True))
-               for row, base in zip(thermal.a, self._rails_rise, strict=True)]
-        busy, alive, busy_w, idle_w = self.busy, self.alive, self._busy_w, self._idle_w
+        if len(rise) == 5:  # DS3's XU3 model, the one shipped: written out, twice as fast
+            r0, r1, r2, r3, r4 = rise
+            new = [ambient + base + row[0] * r0 + row[1] * r1 + row[2] * r2 + row[3] * r3
+                   + row[4] * r4 for row, base in zip(thermal.a, self._rails_rise, strict=False)]
+        else:
+            new = [ambient + base + sum(map(operator.mul, row, rise))
+                   for row, base in zip(thermal.a, self._rails_rise, strict=False)]
+        g, busy, alive = self._g, self.busy, self.alive
         for column, drivers in self._inputs:
             watts = 0.0
             for c in drivers:
-                watts += busy[c] * busy_w[c] + (alive[c] - busy[c]) * idle_w[c]
+                n = busy[c]
+                watts += n * (self._busy_a[c] + self._busy_b[c] * g) \
+                    + (alive[c] - n) * self._idle_leak[c] * g
             if watts:
-                for h, weight in enumerate(column):
-                    new[h] += weight * watts
+                new = [x + weight * watts for x, weight in zip(new, column, strict=False)]
         self.temperatures = new
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from socsim import catalog
 from socsim.ds3 import DS3Soc, read_ds3_soc
-from socsim.dvfs import make_policy
+from socsim.dvfs import POLICY_NAMES, DVFSPolicy, make_policy
 from socsim.errors import ConfigError, ScenarioError
 from socsim.faults import FaultEvent, FaultModel
 from socsim.jobs import ArrivalProcess, Batch, FixedRate, JobSource, Poisson, Trace
@@ -67,6 +67,10 @@ class Scenario:
         mttr: Random faults: mean time to repair (us).
         queue_discipline: ``fifo``, ``first-ready`` (DS3Gym protocol) or
             ``first-ready-job`` (DS3's executable list, ordered by job id).
+        warmup: Measure from this time on (us): earlier arrivals are left out
+            of the metrics (DS3's ``warmup_period``; 0: none).
+        inject_asap: Inject the next job as soon as one completes, as well as on
+            the arrival process (DS3's ``inject_jobs_ASAP``).
     """
 
     platform: str = DEFAULT_PLATFORM
@@ -86,6 +90,8 @@ class Scenario:
     mtbf: float | None = None
     mttr: float = 1000.0
     queue_discipline: str = "fifo"
+    warmup: float = 0.0
+    inject_asap: bool = False
 
     def replace(self, **changes: Any) -> Scenario:
         """A copy with some fields changed (unknown names raise ``TypeError``)."""
@@ -144,7 +150,7 @@ class Scenario:
                                 f"{self.arrival!r}", "None (or use arrival='poisson')")
         return JobSource(profiles, weights=weights, arrivals=arrivals, max_jobs=jobs,
                          max_in_system=self.max_in_system or None, prefill=self.prefill,
-                         noise_sigma=self.noise)
+                         noise_sigma=self.noise, inject_asap=self.inject_asap)
 
     def build_faults(self, platform: Platform) -> FaultModel:
         """The fault model of ``fail``, ``mtbf`` and ``mttr`` on ``platform``.
@@ -174,9 +180,18 @@ class Scenario:
         """A fresh simulator of this scenario for ``seed``."""
         platform = self.build_platform()
         return Simulator(platform, self.build_source(platform), seed=seed,
-                         horizon=self.horizon, dvfs=make_policy(self.dvfs),
+                         horizon=self.horizon, dvfs=self.build_dvfs(),
                          faults=self.build_faults(platform), keep_trace=keep_trace,
-                         keep_jobs=keep_jobs, queue_discipline=self.queue_discipline)
+                         keep_jobs=keep_jobs, queue_discipline=self.queue_discipline,
+                         warmup=self.warmup)
+
+    def build_dvfs(self) -> DVFSPolicy:
+        """The DVFS policy or governor named by ``dvfs``."""
+        try:
+            return make_policy(self.dvfs)
+        except ValueError:
+            raise ScenarioError("dvfs", f"is {self.dvfs!r}",
+                                f"one of {', '.join(POLICY_NAMES)}") from None
 
     def describe(self) -> str:
         """One line saying what runs: platform, jobs, arrivals, length."""

@@ -47,7 +47,7 @@ from socsim.faults import FaultModel
 from socsim.fields import MAX_NUMBER
 from socsim.jobs import JobSource
 from socsim.metrics import compute_metrics
-from socsim.platform import Platform
+from socsim.platform import PEType, Platform
 from socsim.power import ClusterEnergy
 from socsim.records import JobRecord, TaskRecord
 from socsim.results import SimulationResult
@@ -101,6 +101,10 @@ class Simulator:
         faults: PE failures and recoveries (default: none).
         keep_trace: Keep one :class:`TaskRecord` per execution.
         keep_jobs: Keep one :class:`JobRecord` per job.
+        warmup: Measure from this time on (us; DS3's ``warmup_period``): jobs that
+            arrive before it are left out of every latency statistic and job
+            count, and energy, busy time, throughput and power cover the run
+            from ``warmup`` to its end. The run itself is unchanged.
         queue_discipline: How a free PE picks from its queue. ``"fifo"``
             (default): only the head may start, once its inputs are there.
             ``"first-ready"``: the first queued task whose inputs are there
@@ -115,7 +119,8 @@ class Simulator:
     def __init__(self, platform: Platform, source: JobSource, *, seed: int = 0,
                  horizon: float | None = None, dvfs: DVFSPolicy | None = None,
                  faults: FaultModel | None = None, keep_trace: bool = False,
-                 keep_jobs: bool = False, queue_discipline: str = "fifo") -> None:
+                 keep_jobs: bool = False, queue_discipline: str = "fifo",
+                 warmup: float = 0.0) -> None:
         for profile in source.profiles:
             if profile.platform is not platform:
                 raise ValueError(f"profile '{profile.name}' is bound to platform "
@@ -125,6 +130,9 @@ class Simulator:
         if horizon is not None and not (0 <= horizon <= MAX_NUMBER):
             raise ValueError(f"horizon must be a time in [0, {MAX_NUMBER:g}] us (about 32 "
                              f"years), got {horizon!r}")
+        if not (0 <= warmup <= MAX_NUMBER):
+            raise ValueError(f"warmup must be a time in [0, {MAX_NUMBER:g}] us, got {warmup!r}")
+        self.warmup = float(warmup)
         self.platform = platform
         self.source = source
         self.seed = seed
@@ -145,6 +153,12 @@ class Simulator:
          self.scheduler_rng, self._activity_rng) = (np.random.default_rng(s) for s in streams)
         self._init_pes()
         self._init_state()
+        if self._power is not None:
+            self._power.trace = self.power_series
+        if self._governor is not None and self.power_series is not None:
+            for cluster, opp in zip(platform.clusters, self._cluster_opp, strict=True):
+                point = platform.types[cluster.type_index].opps[opp]
+                self.power_series.append((0.0, f"frequency_mhz:{cluster.name}", point.mhz))
         self.view = SchedulerView(self)
 
     # ------------------------------------------------------------------ setup
@@ -183,6 +197,21 @@ class Simulator:
         self._ds3 = platform.timing == "ds3"
         self._random_fault_pes = set(self.faults.random_pes(n))
         self._fastest: dict[int, list[list[int]]] = {}
+        # A governor (ondemand) moves each cluster's operating point at run time.
+        self._governor = self.dvfs if hasattr(self.dvfs, "next_opp") else None
+        self._cluster_opp = [platform.types[c.type_index].max_opp if self._governor else -1
+                             for c in platform.clusters]
+        self._pe_end = [0.0] * n  # when the running task will actually end
+        # (cluster, first PE, size, type) of the clusters a governor can move (>1 point).
+        self._governed: list[tuple[int, int, int, PEType]] = []
+        first = 0
+        for c, cluster in enumerate(platform.clusters):
+            pe_type = platform.types[cluster.type_index]
+            if self._governor is not None and len(pe_type.opps) > 1:
+                self._governed.append((c, first, cluster.size, pe_type))
+            first += cluster.size
+        self._busy_at_tick = [0.0] * n  # busy time at the last governor decision
+        self._next_tick = self._governor.period_us if self._governor else math.inf  # type: ignore[union-attr]
         self._power = self._cluster_energy()
         self._busy_mark = [0.0] * n  # cluster model: the busy-core integral at each start
         self._idle_mark = [0.0] * n  # ... and the idle-core integral when each went idle
@@ -215,9 +244,16 @@ class Simulator:
         self.tasks_done = 0
         self.data_energy = 0.0
         self.base_energy = 0.0
+        self._early = [0, 0, 0]  # jobs arrived before the warm-up: injected, completed, failed
+        self._at_warmup: tuple[list[float], list[float], float, float] | None = None
+        self._arrival_epoch = 0  # arrival events of an older epoch are stale (inject_asap)
         self.makespan = 0.0
         self.latencies = array("d")
         self.trace: list[TaskRecord] | None = [] if self.keep_trace else None
+        #: With the trace: ``(time, series, value)`` samples of what a governor or the
+        #: thermal model changes (``frequency_mhz:CLUSTER``, ``temperature_c``, ``power_w``).
+        self.power_series: list[tuple[float, str, float]] | None = (
+            [] if self.keep_trace else None)
         self.job_records: list[JobRecord] | None = [] if self.keep_jobs else None
         self.failure_reasons: dict[str, int] = {}
         # Down intervals of PEs (pe, failed at, recovered at), and when each down PE failed.
@@ -272,7 +308,7 @@ class Simulator:
             self._arrival_pending = False
             return
         self._arrival_pending = True
-        self._push(max(time, self.now), _ARRIVE)
+        self._push(max(time, self.now), _ARRIVE, self._arrival_epoch)
 
     # ------------------------------------------------------------------- fork
     def fork(self, seed: int | None = None, *, horizon: float | None = None,
@@ -324,11 +360,17 @@ class Simulator:
                            for r in self.pe_running]
         for name in ("pe_alive", "pe_expected_end", "pe_backlog", "pe_busy", "pe_energy",
                      "pe_idle_since", "_pe_epoch", "_pe_wake", "_scheduled_holds",
-                     "_random_holds", "new_jobs", "_events"):
+                     "_random_holds", "new_jobs", "_events", "pe_slowdown", "pe_active_w",
+                     "pe_idle_w", "_pe_end", "_busy_at_tick", "_cluster_opp"):
             setattr(twin, name, list(getattr(self, name)))
         twin._future_faults = [list(f) for f in self._future_faults]
+        if history:
+            twin.power_series = None if self.power_series is None else list(self.power_series)
+        else:
+            twin.power_series = None if self.power_series is None else []
         if self._power is not None:
             twin._power = self._power.copy()
+            twin._power.trace = twin.power_series
             twin._busy_mark, twin._idle_mark = list(self._busy_mark), list(self._idle_mark)
         twin.ready = dict(self.ready)
         twin._dirty = set(self._dirty)
@@ -374,6 +416,7 @@ class Simulator:
                 continue
             duration = self._noisy(running.expected, float(self._noise_rng.standard_normal()))
             end = max(running.start + duration, self.now)
+            self._pe_end[pe] = end
             self.pe_running[pe] = running._replace(
                 energy=self.pe_active_w[pe] * (end - running.start))
             epoch = self._pe_epoch[pe]
@@ -471,9 +514,14 @@ class Simulator:
                 self._finish(self.now if horizon is None else horizon)
                 return False
             time = events[0][0]
+            if self._next_tick <= time and (horizon is None or self._next_tick <= horizon):
+                self._tick()  # may move finish events earlier than ``time``: look again
+                continue
             if horizon is not None and time > horizon:
                 self._finish(horizon)
                 return False
+            if self._at_warmup is None and time >= self.warmup > 0:
+                self._measure_from_warmup()
             self.now = time
             if self._power is not None:
                 self._power.advance(time)
@@ -485,7 +533,8 @@ class Simulator:
                     if b == self._pe_epoch[a]:
                         self._dirty.add(a)
                 elif kind == _ARRIVE:
-                    self._on_arrival()
+                    if a == self._arrival_epoch:
+                        self._on_arrival()
                 elif kind == _FAIL:
                     self._on_fail(a, b)
                 else:
@@ -621,7 +670,7 @@ class Simulator:
             return booked
         for pe, running in enumerate(self.pe_running):
             if running is not None:
-                booked += self.pe_active_w[pe] * (now - running.start)
+                booked += self._running_energy(pe, now)
             elif self.pe_alive[pe]:
                 booked += self.pe_idle_w[pe] * (now - self.pe_idle_since[pe])
         return booked
@@ -652,7 +701,7 @@ class Simulator:
                 if b == epoch[a]:
                     return True
             elif kind == _ARRIVE:
-                if has_room:
+                if has_room and a == self._arrival_epoch:
                     return True
             elif kind == _RECOVER and not alive[a]:
                 return True
@@ -694,6 +743,8 @@ class Simulator:
         state = JobState(self.injected, profile, time,
                          source.draw_noise(profile.num_tasks, self._noise_rng))
         self.injected += 1
+        if time < self.warmup:
+            self._early[0] += 1
         self.jobs[state.id] = state
         self.new_jobs.append(state.id)
         self._decision = True
@@ -749,12 +800,18 @@ class Simulator:
         now = self.now
         del self.jobs[job.id]
         self.completed += 1
-        self.latencies.append(now - job.arrival)
+        if job.arrival < self.warmup:
+            self._early[1] += 1
+        else:
+            self.latencies.append(now - job.arrival)
         self.makespan = now
         if self.job_records is not None:
             self.job_records.append(JobRecord(job.id, job.profile.name, job.arrival, now,
                                               "completed", job.energy))
         self._release_slot()
+        if self.source.inject_asap and self._arrival_pending:
+            self._arrival_epoch += 1  # the pending arrival comes now instead
+            self._on_arrival()
 
     def _release_slot(self) -> None:
         if self._blocked:
@@ -828,7 +885,7 @@ class Simulator:
     def _abort(self, pe: int, running: RunningTask) -> None:
         job, task, inputs_at, start, _, _ = running
         now = self.now
-        energy = (self.pe_active_w[pe] * (now - start) if self._power is None
+        energy = (self._running_energy(pe, now) if self._power is None
                   else self._stop_busy(pe, now, down=True))
         self.pe_running[pe] = None
         self.pe_busy[pe] += now - start
@@ -901,6 +958,8 @@ class Simulator:
         job.failed = True
         del self.jobs[job.id]
         self.failed += 1
+        if job.arrival < self.warmup:
+            self._early[2] += 1
         self.failure_reasons[reason] = self.failure_reasons.get(reason, 0) + 1
         if job.id in self.new_jobs:
             self.new_jobs.remove(job.id)
@@ -966,6 +1025,7 @@ class Simulator:
             self._busy_mark[pe] = self._power.busy_mark(cluster, now)
         self.pe_running[pe] = RunningTask(job, task, inputs_at, now, mu,
                                           self.pe_active_w[pe] * duration)
+        self._pe_end[pe] = now + duration
         self._push(now + duration, _FINISH, pe, self._pe_epoch[pe])
         dram = job.profile.dram_energy[task][self.platform.pe_type[pe]]
         if dram:  # weights streamed from DRAM by op-based tasks (cost model)
@@ -1059,6 +1119,8 @@ class Simulator:
         self.end_time = end_time
         if self.horizon is not None:
             self.now = end_time
+        if self._at_warmup is None and end_time >= self.warmup > 0:
+            self._measure_from_warmup()
         power = self._power
         if power is not None:
             power.advance(end_time)
@@ -1070,10 +1132,104 @@ class Simulator:
                 start = running.start
                 self.pe_busy[pe] += end_time - start
                 self.pe_energy[pe] += (
-                    self.pe_active_w[pe] * (end_time - start) if power is None else
+                    self._running_energy(pe, end_time) if power is None else
                     power.busy_mark(self._pe_cluster[pe], end_time) - self._busy_mark[pe])
             elif self.pe_alive[pe]:
                 self.pe_energy[pe] += max(0.0, self._idle_energy(pe, end_time))
+
+    def _measure_from_warmup(self) -> None:
+        """Record busy time and energy at the warm-up instant (nothing happens in between).
+
+        Called before the first event at or after :attr:`warmup`, or at the end
+        of a run that reaches it without one; what the run draws from here on
+        is what its metrics report.
+        """
+        saved, self.now = self.now, self.warmup
+        if self._power is not None:
+            self._power.advance(self.now)
+        busy, energy = list(self.pe_busy), list(self.pe_energy)
+        for pe, running in enumerate(self.pe_running):
+            if running is not None:
+                busy[pe] += self.now - running.start
+                energy[pe] += (self._running_energy(pe, self.now)
+                               if self._power is None else
+                               self._power.busy_mark(self._pe_cluster[pe], self.now)
+                               - self._busy_mark[pe])
+            elif self.pe_alive[pe]:
+                energy[pe] += self._idle_energy(pe, self.now)
+        base = self._power.base_energy(self.now) if self._power is not None else 0.0
+        self._at_warmup = (busy, energy, self.data_energy, base)
+        self.now = saved
+
+    def _running_energy(self, pe: int, now: float) -> float:
+        """Per-PE model: what the task ``pe`` runs has drawn from its start to ``now``."""
+        running = self.pe_running[pe]
+        if self._governor is None:  # one power all along
+            return self.pe_active_w[pe] * (now - running.start)  # type: ignore[union-attr]
+        # ``energy`` is the whole run's at the current plan; take off what is still to come.
+        return running.energy - self.pe_active_w[pe] * (self._pe_end[pe] - now)  # type: ignore[union-attr]
+
+    # ------------------------------------------------------------- governor
+    def _tick(self) -> None:
+        """A governor decision at :attr:`_next_tick`: each cluster's point for the next period."""
+        governor = self._governor
+        now = self.now = self._next_tick
+        if self._power is not None:
+            self._power.advance(now)
+        period = governor.period_us  # type: ignore[union-attr]
+        running_on, busy_at = self.pe_running, self._busy_at_tick
+        for c, first, size, pe_type in self._governed:
+            utilisation = 0.0
+            for pe in range(first, first + size):
+                running = running_on[pe]
+                busy = self.pe_busy[pe] + (now - running.start if running is not None else 0.0)
+                utilisation += busy - busy_at[pe]
+                busy_at[pe] = busy
+            opp = governor.next_opp(pe_type, self._cluster_opp[c],  # type: ignore[union-attr]
+                                    utilisation / period)
+            if opp != self._cluster_opp[c]:
+                self._set_cluster_opp(c, first, opp)
+        self._next_tick = now + period
+
+    def _set_cluster_opp(self, c: int, first: int, opp: int) -> None:
+        """Move cluster ``c`` (PEs from ``first``) to operating point ``opp`` now.
+
+        Running tasks keep their progress: the time left scales with the new
+        speed (their finish events move), queued work too; energy so far is
+        booked at the old powers.
+        """
+        now, platform = self.now, self.platform
+        cluster = platform.clusters[c]
+        pe_type = platform.types[cluster.type_index]
+        point = pe_type.opps[opp]
+        slowdown = pe_type.slowdown(opp)
+        for pe in range(first, first + cluster.size):
+            ratio = slowdown / self.pe_slowdown[pe]
+            running = self.pe_running[pe]
+            if running is not None:
+                left = self._pe_end[pe] - now
+                end = now + left * ratio
+                expected_left = max(0.0, running.start + running.expected - now)
+                energy = running.energy + (point.active_w * ratio - self.pe_active_w[pe]) * left
+                self.pe_running[pe] = running._replace(
+                    expected=now - running.start + expected_left * ratio, energy=energy)
+                self.pe_expected_end[pe] = now + expected_left * ratio
+                self._pe_end[pe] = end
+                self._pe_epoch[pe] += 1
+                self._push(end, _FINISH, pe, self._pe_epoch[pe])
+            elif self.pe_alive[pe] and self._power is None:
+                self.pe_energy[pe] += self._idle_energy(pe, now)
+                self.pe_idle_since[pe] = now
+            self.pe_backlog[pe] *= ratio
+            self.pe_slowdown[pe] = slowdown
+            self.pe_active_w[pe] = point.active_w
+            self.pe_idle_w[pe] = point.idle_w
+        self._cluster_opp[c] = opp
+        self._fastest.clear()
+        if self.power_series is not None:
+            self.power_series.append((now, f"frequency_mhz:{cluster.name}", point.mhz))
+        if self._power is not None:
+            self._power.set_point(c, now, (point.mhz, point.mv))
 
     def _idle_energy(self, pe: int, now: float) -> float:
         """What ``pe`` drew idle since it last went idle (it is up and idle until ``now``)."""
@@ -1107,22 +1263,35 @@ class Simulator:
         """The run's results; call after :meth:`advance` returned ``False``."""
         if not self._finished:
             raise RuntimeError("the run is not over: call advance() until it returns False")
-        unfinished_ages = [self.end_time - job.arrival for job in self.jobs.values()]
+        warmup = self.warmup
+        unfinished_ages = [self.end_time - job.arrival for job in self.jobs.values()
+                           if job.arrival >= warmup]
+        pe_busy, pe_energy = self.pe_busy, self.pe_energy
+        data_energy, base_energy = self.data_energy, self.base_energy
+        if self._at_warmup is not None:  # measure from the warm-up on
+            busy0, energy0, data0, base0 = self._at_warmup
+            pe_busy = [b - b0 for b, b0 in zip(pe_busy, busy0, strict=True)]
+            pe_energy = [e - e0 for e, e0 in zip(pe_energy, energy0, strict=True)]
+            data_energy, base_energy = data_energy - data0, base_energy - base0
+        early_injected, early_completed, early_failed = self._early
         metrics = compute_metrics(
             latencies=np.frombuffer(self.latencies, dtype=float) if self.latencies
             else np.empty(0),
-            unfinished_ages=unfinished_ages, injected=self.injected, completed=self.completed,
-            failed=self.failed, end_time=self.end_time, makespan=self.makespan,
-            pe_busy=self.pe_busy, pe_energy=self.pe_energy, data_energy=self.data_energy,
-            base_energy=self.base_energy)
+            unfinished_ages=unfinished_ages, injected=self.injected - early_injected,
+            completed=self.completed - early_completed, failed=self.failed - early_failed,
+            end_time=self.end_time, makespan=self.makespan, pe_busy=pe_busy,
+            pe_energy=pe_energy, data_energy=data_energy, base_energy=base_energy,
+            start_time=min(warmup, self.end_time))
         jobs = self.job_records
         if jobs is not None:
             jobs = sorted(jobs + [JobRecord(j.id, j.profile.name, j.arrival, math.nan,
                                             "in_system", j.energy)
                                   for j in self.jobs.values()])
         return SimulationResult(platform=self.platform, scheduler=scheduler_name,
-                                seed=self.seed, metrics=metrics, pe_busy=list(self.pe_busy),
-                                pe_energy=list(self.pe_energy), trace=self.trace, jobs=jobs,
+                                seed=self.seed, metrics=metrics, pe_busy=list(pe_busy),
+                                pe_energy=list(pe_energy), trace=self.trace, jobs=jobs,
                                 end_time=self.end_time,
                                 pe_down=self.down_intervals(self.end_time),
-                                extra={"failure_reasons": dict(self.failure_reasons)})
+                                extra={"failure_reasons": dict(self.failure_reasons),
+                                       **({"power_series": list(self.power_series)}
+                                          if self.power_series else {})})

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from socsim import catalog
-from socsim.errors import ConfigError
-from socsim.jobs import Batch, JobSource
+from socsim.errors import ConfigError, SchedulingError
+from socsim.jobs import Batch, FixedRate, JobSource
 from socsim.platform import Platform
 from socsim.registry import make_scheduler
 from socsim.scheduler import Assignment, SchedulerView
@@ -42,11 +42,13 @@ class Pinned:
         return [Assignment(job, task, task % 2) for job, task in view.ready]
 
 
-def run(doc: dict[str, Any], costs: list[float]) -> tuple[Simulator, Any]:
+def run(doc: dict[str, Any], costs: list[float], jobs: int = 1,
+        gap: float | None = None) -> tuple[Simulator, Any]:
     platform = Platform.from_dict(doc)
     profile = JobProfile.from_dict({"name": "j", "tasks": [
         {"name": f"t{k}", "cost": {"T": cost}} for k, cost in enumerate(costs)]}).bind(platform)
-    sim = Simulator(platform, JobSource([profile], arrivals=Batch(), max_jobs=1),
+    arrivals = Batch() if gap is None else FixedRate(gap)
+    sim = Simulator(platform, JobSource([profile], arrivals=arrivals, max_jobs=jobs),
                     keep_trace=True)
     return sim, sim.run(Pinned())
 
@@ -81,11 +83,17 @@ def test_the_hotspot_model_follows_its_closed_form_step_response() -> None:
     assert sim._power.temperatures[0] == pytest.approx(expected, rel=1e-12)
 
 
-def test_leakage_grows_as_the_chip_heats() -> None:
-    hot = {"period_us": 20, "a": [[0.9]], "b": {"big": [20.0]}}
-    _, heated = run(platform_doc(hot, c1=0.002488), [400.0, 400.0])
-    _, ambient = run(platform_doc(None, c1=0.002488), [400.0, 400.0])
-    assert heated.metrics["energy_uj"] > ambient.metrics["energy_uj"] * 1.05
+def test_a_busy_cluster_draws_its_profile_and_a_hot_idle_one_leaks_more() -> None:
+    """With a core busy, DS3's rules give the cluster its profile power whatever the
+    leakage; leakage shows in a cluster with no busy core, and grows as the chip heats."""
+    hot = {"period_us": 20, "a": [[0.9]], "b": {"big": [2.0]}}  # up to 42 + 32 C
+    # Each job: 400 us on both cores; the next comes at 1000: 600 us of a hot idle cluster.
+    _, heated = run(platform_doc(hot, c1=0.002488), [400.0, 400.0], jobs=2, gap=1000)
+    _, ambient = run(platform_doc(None, c1=0.002488), [400.0, 400.0], jobs=2, gap=1000)
+    busy = [r.energy for r in heated.trace]
+    assert busy == pytest.approx([0.8 * 400] * 4)  # 1.6 W for the pair: the profile value
+    assert busy == pytest.approx([r.energy for r in ambient.trace])
+    assert heated.metrics["energy_uj"] > ambient.metrics["energy_uj"] + 1.0
 
 
 def test_ds3_platforms_use_ds3s_idle_leakage_at_ambient() -> None:
@@ -128,6 +136,12 @@ def test_a_fork_replays_the_energy_and_temperatures() -> None:
                 run_.assign(job, task, pe)
         results.append((run_.energy_so_far(), list(run_._power.temperatures)))
     assert results[0] == results[1]
+
+
+def test_a_thermal_model_that_runs_away_stops_the_run_with_a_clear_error() -> None:
+    runaway = {"period_us": 20, "a": [[0.9]], "b": {"big": [20.0]}}  # leakage feeds heat
+    with pytest.raises(SchedulingError, match="hotspot model ran away"):
+        run(platform_doc(runaway, c1=0.002488), [400.0, 400.0], jobs=2, gap=1000)
 
 
 @pytest.mark.parametrize(("change", "field", "words"), [
