@@ -185,14 +185,10 @@ def ratios(jobs: int, seed: int, rounds: int) -> dict[str, float]:
 
 def run_one(jobs: int, seed: int) -> dict[str, float]:
     """Simulate ``jobs`` jobs in this process and measure it."""
-    from socsim import JobSource, Poisson, Simulator, catalog
+    from socsim import Simulator
     from socsim.schedulers import MinimumExecutionTime
 
-    platform = catalog.get_platform("ds3_multiple_bal")
-    mix = catalog.get_mix("ds3_default")
-    profiles = [catalog.get_workload(name).bind(platform) for name in mix.weights]
-    source = JobSource(profiles, weights=list(mix.weights.values()),
-                       arrivals=Poisson(500.0, integer=True), max_jobs=jobs, max_in_system=12)
+    platform, source = ds3_default(jobs)
     sim = Simulator(platform, source, seed=seed)
     start = time.perf_counter()
     result = sim.run(MinimumExecutionTime())

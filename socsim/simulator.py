@@ -247,6 +247,7 @@ class Simulator:
         self._early = [0, 0, 0]  # jobs arrived before the warm-up: injected, completed, failed
         self._at_warmup: tuple[list[float], list[float], float, float] | None = None
         self._arrival_epoch = 0  # arrival events of an older epoch are stale (inject_asap)
+        self._special = self._next_special()  # the event loop checks one number per event
         self.makespan = 0.0
         self.latencies = array("d")
         self.trace: list[TaskRecord] | None = [] if self.keep_trace else None
@@ -364,6 +365,7 @@ class Simulator:
                      "pe_idle_w", "_pe_end", "_busy_at_tick", "_cluster_opp"):
             setattr(twin, name, list(getattr(self, name)))
         twin._future_faults = [list(f) for f in self._future_faults]
+        twin._early = list(self._early)
         if history:
             twin.power_series = None if self.power_series is None else list(self.power_series)
         else:
@@ -514,14 +516,19 @@ class Simulator:
                 self._finish(self.now if horizon is None else horizon)
                 return False
             time = events[0][0]
-            if self._next_tick <= time and (horizon is None or self._next_tick <= horizon):
-                self._tick()  # may move finish events earlier than ``time``: look again
-                continue
+            if time >= self._special:  # the warm-up or a governor decision is due
+                if self._at_warmup is None and time >= self.warmup > 0 \
+                        and self.warmup <= self._next_tick \
+                        and (horizon is None or self.warmup <= horizon):
+                    self._measure_from_warmup()  # first: nothing has moved since the warm-up
+                if self._next_tick <= time and (horizon is None or self._next_tick <= horizon):
+                    self._tick()  # may move finish events earlier than ``time``: look again
+                    self._special = self._next_special()
+                    continue
+                self._special = self._next_special()
             if horizon is not None and time > horizon:
                 self._finish(horizon)
                 return False
-            if self._at_warmup is None and time >= self.warmup > 0:
-                self._measure_from_warmup()
             self.now = time
             if self._power is not None:
                 self._power.advance(time)
@@ -1018,9 +1025,11 @@ class Simulator:
         duration = mu if job.noise is None else self._noisy(mu, job.noise[task])
         self.pe_backlog[pe] -= mu
         self.pe_expected_end[pe] = now + mu
-        self.pe_energy[pe] += self._idle_energy(pe, now)
-        if self._power is not None:
+        if self._power is None:
+            self.pe_energy[pe] += self.pe_idle_w[pe] * (now - self.pe_idle_since[pe])
+        else:
             cluster = self._pe_cluster[pe]
+            self.pe_energy[pe] += self._idle_energy(pe, now)
             self._power.change(cluster, now, busy=1)
             self._busy_mark[pe] = self._power.busy_mark(cluster, now)
         self.pe_running[pe] = RunningTask(job, task, inputs_at, now, mu,
@@ -1136,6 +1145,11 @@ class Simulator:
                     power.busy_mark(self._pe_cluster[pe], end_time) - self._busy_mark[pe])
             elif self.pe_alive[pe]:
                 self.pe_energy[pe] += max(0.0, self._idle_energy(pe, end_time))
+
+    def _next_special(self) -> float:
+        """The next time the event loop must stop for: a governor decision or the warm-up."""
+        warmup = self.warmup if self._at_warmup is None and self.warmup > 0 else math.inf
+        return min(self._next_tick, warmup)
 
     def _measure_from_warmup(self) -> None:
         """Record busy time and energy at the warm-up instant (nothing happens in between).

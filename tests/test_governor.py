@@ -120,3 +120,14 @@ def test_frequency_temperature_and_power_series_reach_the_exports(tmp_path) -> N
     assert rows[0] == "time_us,series,value" and len(rows) == len(series) + 1
     events = json.loads(written["chrome_trace"].read_text())["traceEvents"]
     assert sum(e["ph"] == "C" for e in events) == len(series)
+
+
+def test_warmup_under_a_governor_measures_from_the_warmup_instant() -> None:
+    plat = platform()
+    source = JobSource([profile(plat, [100.0])], arrivals=FixedRate(200), max_jobs=2)
+    whole = Simulator(plat, source, dvfs=Ondemand()).run(MinimumExecutionTime()).metrics
+    later = Simulator(plat, source, dvfs=Ondemand(), warmup=15).run(
+        MinimumExecutionTime()).metrics
+    # 0..15: the first task at 2000 MHz, 2 W: 30 uJ left out.
+    assert whole["energy_uj"] - later["energy_uj"] == pytest.approx(30.0)
+    assert (later["injected"], later["completed"]) == (1, 1)

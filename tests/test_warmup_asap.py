@@ -68,3 +68,23 @@ def test_scenario_and_cli_carry_both() -> None:
     assert sim.warmup == 1000.0 and sim.source.inject_asap
     result = sim.run(MinimumExecutionTime())
     assert result.metrics["injected"] < Scenario().simulator(0).source.max_jobs
+
+
+def test_a_fork_keeps_its_own_warmup_counts() -> None:
+    scenario = Scenario(jobs=30, warmup=2000.0, inject_asap=True)
+    sim = scenario.simulator(3)
+    scheduler = MinimumExecutionTime()
+    sim.prepare(scheduler)
+    for _ in range(60):
+        assert sim.advance()
+        for job, task, pe in scheduler.decide(sim.view):
+            sim.assign(job, task, pe)
+    twin = sim.fork(history=True)
+    results = []
+    for run_ in (sim, twin):
+        while run_.advance():
+            for job, task, pe in scheduler.decide(run_.view):
+                run_.assign(job, task, pe)
+        results.append(run_.result("met").metrics)
+    assert results[0] == results[1]
+    assert results[0]["injected"] < 30
