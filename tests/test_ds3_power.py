@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fork_helpers import fork_and_finish
 
 from socsim import catalog
 from socsim.errors import ConfigError, SchedulingError
@@ -121,21 +122,10 @@ def test_ds3_default_energy_is_near_ds3s_own() -> None:
 def test_a_fork_replays_the_energy_and_temperatures() -> None:
     from socsim.agents.scenario import PRESETS
 
-    sim = PRESETS["ds3-default"].scenario.simulator(1)
-    scheduler = make_scheduler("met")  # keeps no state between decisions
-    sim.prepare(scheduler)
-    for _ in range(300):
-        assert sim.advance()
-        for job, task, pe in scheduler.decide(sim.view):
-            sim.assign(job, task, pe)
-    twin = sim.fork()
-    results = []
-    for run_ in (sim, twin):
-        while run_.advance():
-            for job, task, pe in scheduler.decide(run_.view):
-                run_.assign(job, task, pe)
-        results.append((run_.energy_so_far(), list(run_._power.temperatures)))
-    assert results[0] == results[1]
+    runs = fork_and_finish(PRESETS["ds3-default"].scenario.simulator(1),
+                           make_scheduler("met"), 300)
+    first, second = ((r.energy_so_far(), list(r._power.temperatures)) for r in runs)
+    assert first == second
 
 
 def test_a_thermal_model_that_runs_away_stops_the_run_with_a_clear_error() -> None:

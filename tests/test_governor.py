@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from fork_helpers import fork_and_finish
 
 from socsim.dvfs import Constant, Ondemand, make_policy
 from socsim.errors import ScenarioError
@@ -75,21 +76,10 @@ def test_constant_picks_the_point_at_or_below_the_frequency() -> None:
 def test_an_exact_fork_under_ondemand_replays_the_run() -> None:
     from socsim.agents.scenario import PRESETS
 
-    sim = PRESETS["ds3-default"].scenario.replace(dvfs="ondemand", jobs=30).simulator(2)
-    scheduler = make_scheduler("met")
-    sim.prepare(scheduler)
-    for _ in range(100):
-        assert sim.advance()
-        for job, task, pe in scheduler.decide(sim.view):
-            sim.assign(job, task, pe)
-    twin = sim.fork()
-    ends = []
-    for run_ in (sim, twin):
-        while run_.advance():
-            for job, task, pe in scheduler.decide(run_.view):
-                run_.assign(job, task, pe)
-        ends.append((run_.energy_so_far(), run_.makespan, list(run_._cluster_opp)))
-    assert ends[0] == ends[1]
+    runs = fork_and_finish(PRESETS["ds3-default"].scenario.replace(
+        dvfs="ondemand", jobs=30).simulator(2), make_scheduler("met"), 100)
+    first, second = ((r.energy_so_far(), r.makespan, list(r._cluster_opp)) for r in runs)
+    assert first == second
 
 
 def test_ondemand_on_ds3s_soc_saves_energy_for_some_latency() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from fork_helpers import fork_and_finish
 
 from socsim.jobs import FixedRate, JobSource
 from socsim.platform import Platform
@@ -72,19 +73,7 @@ def test_scenario_and_cli_carry_both() -> None:
 
 def test_a_fork_keeps_its_own_warmup_counts() -> None:
     scenario = Scenario(jobs=30, warmup=2000.0, inject_asap=True)
-    sim = scenario.simulator(3)
-    scheduler = MinimumExecutionTime()
-    sim.prepare(scheduler)
-    for _ in range(60):
-        assert sim.advance()
-        for job, task, pe in scheduler.decide(sim.view):
-            sim.assign(job, task, pe)
-    twin = sim.fork(history=True)
-    results = []
-    for run_ in (sim, twin):
-        while run_.advance():
-            for job, task, pe in scheduler.decide(run_.view):
-                run_.assign(job, task, pe)
-        results.append(run_.result("met").metrics)
-    assert results[0] == results[1]
-    assert results[0]["injected"] < 30
+    runs = fork_and_finish(scenario.simulator(3), MinimumExecutionTime(), 60, history=True)
+    first, second = (r.result("met").metrics for r in runs)
+    assert first == second
+    assert first["injected"] < 30
