@@ -72,6 +72,8 @@ _SCENARIO_FLAGS: list[tuple[str, dict[str, Any]]] = [
                   "arrivals are left out of the metrics (DS3's warmup_period)"}),
     ("--inject-asap", {"action": "store_true", "help": "also inject the next job as soon as "
                        "one completes (DS3's inject_jobs_ASAP)"}),
+    ("--throttling", {"action": "store_const", "const": True, "help": "DS3's thermal trips "
+                      "cap cluster frequencies (DS3 platforms; off by default, as in DS3)"}),
     ("--queue-discipline", {"choices": list(QUEUE_DISCIPLINES),
                             "help": "how a free PE picks from its queue: fifo (default) or "
                             "first-ready (DS3: first queued task whose inputs are there)"}),

@@ -154,6 +154,9 @@ def _add_simulate_args(sim: argparse.ArgumentParser) -> None:
     sim.add_argument("--inject-asap", action="store_true",
                      help="also inject the next job as soon as one completes (DS3's "
                      "inject_jobs_ASAP)")
+    sim.add_argument("--throttling", action="store_true",
+                     help="DS3's thermal trips cap cluster frequencies (DS3 platforms; off "
+                     "by default, as in DS3)")
     sim.add_argument("--out", type=Path, help="write metrics, trace, jobs, Chrome trace and "
                    "Gantt chart into this folder")
     sim.add_argument("--no-trace", action="store_true",
@@ -213,7 +216,8 @@ def scenario_from_args(args: argparse.Namespace) -> Scenario:
                     interarrival=args.interarrival, trace_file=args.trace_file,
                     max_in_system=args.max_in_system, prefill=args.prefill, noise=args.noise,
                     dvfs=args.dvfs, fail=tuple(args.fail), mtbf=args.mtbf, mttr=args.mttr,
-                    warmup=args.warmup, inject_asap=args.inject_asap)
+                    warmup=args.warmup, inject_asap=args.inject_asap,
+                    throttling=True if args.throttling else None)
 
 
 def metrics_table(result: SimulationResult, title: str) -> Table:

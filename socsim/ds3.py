@@ -54,6 +54,8 @@ DS3_RAILS_W = {"mem": 0.0473, "gpu": 0.1201}
 #: the state matrix A and the input columns of B (DS3 ``DTPM_power_models.py``).
 XU3_THERMAL = {
     "period_us": 20,
+    # DS3's trip points (C) and hysteresis, with throttling off as in its default config.
+    "trips_c": [85, 90, 95], "hysteresis_c": [3, 3, 3], "throttling": False,
     "a": [[0.9928, 0.000566, 0.004281, 0.0003725, 1.34e-5],
           [0.006084, 0.9909, 0, 0.001016, 8.863e-5],
           [0, 0.0008608, 0.993, 0, 0.0008842],
@@ -71,8 +73,8 @@ _RESOURCE_KEYS = ("resource_type", "resource_name", "resource_ID", "capacity",
 _KEY_ALIASES = {"resoruce_type": "resource_type"}
 _POWER_KEYS = ("power_profile", "PG_profile")
 #: Per-resource lines that carry nothing socsim models.
-_IGNORED_KEYS = ("trip_freq", "DTPM_trip_freq", "mesh_information")
-_ATTRIBUTE_KEYS = ("opp", *_POWER_KEYS, *_IGNORED_KEYS)
+_IGNORED_KEYS = ("DTPM_trip_freq", "mesh_information")
+_ATTRIBUTE_KEYS = ("opp", "trip_freq", *_POWER_KEYS, *_IGNORED_KEYS)
 
 
 @dataclass(frozen=True)
@@ -234,6 +236,7 @@ class _Resource:
     power: dict[str, dict[float, tuple[list[float], _Line]]] = field(
         default_factory=lambda: {key: {} for key in _POWER_KEYS})
     times: dict[str, float] = field(default_factory=dict)
+    trip_mhz: list[float] = field(default_factory=list)
     first_line: dict[str, int] = field(default_factory=dict)
     listed: int = 0
 
@@ -335,6 +338,9 @@ def _read_resource_line(reader: _Reader, resource: _Resource, line: _Line,
             raise reader.error(line, f"repeats {line.key} at {mhz:g} MHz of '{resource.name}'",
                                f"keep one {line.key} line per frequency")
         resource.power[line.key][mhz] = (watts, line)
+    elif line.key == "trip_freq":
+        resource.trip_mhz = [-1.0 if token == "-1" else reader.number(
+            line, token, "a trip frequency (MHz, or -1)") for token in line.args]
     elif line.key in _IGNORED_KEYS:
         notes.ignored_keys[line.key] = None
     else:
@@ -485,6 +491,8 @@ def _power_model_document(compute: list[_Resource]) -> dict[str, Any] | None:
         thermal_input = {"BIG": "big", "LTL": "little"}.get(resource.type)
         if thermal_input:
             entry["thermal_input"] = thermal_input
+        if resource.trip_mhz:
+            entry["trip_mhz"] = [_tidy(mhz) for mhz in resource.trip_mhz]
         clusters[resource.name] = entry
     return {"kind": "ds3", "leakage": dict(DS3_LEAKAGE), "rails_w": dict(DS3_RAILS_W),
             "ambient_c": DS3_AMBIENT_C, "thermal": copy.deepcopy(XU3_THERMAL),

@@ -94,11 +94,14 @@ class ClusterPower:
             its cores draws (DS3: 0.25, and 0.0625 for a LITTLE core).
         thermal_input: Which column of the hotspot model its power drives
             (``"big"``, ``"little"``) or ``""`` (none, as DS3's accelerators).
+        trip_mhz: Per trip point of the thermal model, the most the cluster may
+            run at while throttled there (MHz; -1: no cap at that trip).
     """
 
     profile: tuple[tuple[float, tuple[float, ...]], ...]
     leakage_share: float
     thermal_input: str = ""
+    trip_mhz: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -109,11 +112,19 @@ class Thermal:
         a: ``(h, h)`` state matrix, one row per hotspot.
         b: Per input (``mem``, ``gpu``, ``big``, ``little``), its column of ``B`` (h values).
         period_us: Time between updates.
+        trips_c: Trip temperatures, ascending (C): above ``trips_c[k]`` the
+            clusters are capped at their ``trip_mhz[k]`` (DS3's throttling).
+        hysteresis_c: Per trip, how far below it the chip must cool to release it.
+        throttling: Whether the trips act (DS3's ``enable_throttling``; off in
+            DS3's default configuration). A run may override it.
     """
 
     a: tuple[tuple[float, ...], ...]
     b: Mapping[str, tuple[float, ...]]
     period_us: float = 20.0
+    trips_c: tuple[float, ...] = ()
+    hysteresis_c: tuple[float, ...] = ()
+    throttling: bool = False
 
 
 @dataclass(frozen=True)
@@ -276,6 +287,16 @@ class ClusterEnergy:
         self._integrate(cluster, now)
         return self._idle_int[cluster]
 
+    @property
+    def next_update(self) -> float:
+        """When the hotspot model updates next (us; ``inf`` without one)."""
+        return self._next_step
+
+    @property
+    def hottest(self) -> float:
+        """The hottest hotspot now (C)."""
+        return max(self.temperatures)
+
     def base_energy(self, now: float) -> float:
         """Energy of the rails from the start to ``now`` (uJ)."""
         return self.model.base_w * now
@@ -403,7 +424,7 @@ def read_power_model(fields: Fields, doc: Any, clusters: Sequence[Cluster],
 def _read_cluster(fields: Fields, doc: Any, where: str, cluster: Cluster,
                   pe_type: PEType) -> ClusterPower:
     doc = fields.mapping(doc, where)
-    fields.unknown_keys(doc, {"profile", "leakage_share", "thermal_input"}, where)
+    fields.unknown_keys(doc, {"profile", "leakage_share", "thermal_input", "trip_mhz"}, where)
     profile_doc = fields.mapping(doc.get("profile", {}), f"{where}.profile")
     opp_mhz = {p.mhz for p in pe_type.opps}
     rows = []
@@ -425,7 +446,10 @@ def _read_cluster(fields: Fields, doc: Any, where: str, cluster: Cluster,
     if thermal_input not in ("", *THERMAL_INPUTS):
         raise fields.error(f"{where}.thermal_input", f"is {thermal_input!r}",
                            f"use one of {list(THERMAL_INPUTS)}, or leave it out")
-    return ClusterPower(profile=tuple(rows), leakage_share=share, thermal_input=thermal_input)
+    trips = tuple(fields.number(v, f"{where}.trip_mhz[{k}]", minimum=-1.0) for k, v in
+                  enumerate(fields.sequence(doc.get("trip_mhz", []), f"{where}.trip_mhz")))
+    return ClusterPower(profile=tuple(rows), leakage_share=share, thermal_input=thermal_input,
+                        trip_mhz=trips)
 
 
 def _numeric_key(key: Any) -> Any:
@@ -440,7 +464,8 @@ def _numeric_key(key: Any) -> Any:
 
 def _read_thermal(fields: Fields, doc: Any, where: str) -> Thermal:
     doc = fields.mapping(doc, where)
-    fields.unknown_keys(doc, {"a", "b", "period_us"}, where)
+    fields.unknown_keys(doc, {"a", "b", "period_us", "trips_c", "hysteresis_c", "throttling"},
+                        where)
     rows = fields.sequence(fields.require(doc, "a", where), f"{where}.a")
     size = len(rows)
     if size == 0:
@@ -464,4 +489,17 @@ def _read_thermal(fields: Fields, doc: Any, where: str) -> Thermal:
         b[name] = tuple(fields.number(v, f"{where}.b.{name}[{j}]") for j, v in enumerate(values))
     period = fields.number(doc.get("period_us", 20.0), f"{where}.period_us",
                            strictly_positive=True)
-    return Thermal(a=tuple(a), b=b, period_us=period)
+    trips = tuple(fields.number(v, f"{where}.trips_c[{k}]", minimum=-KELVIN) for k, v in
+                  enumerate(fields.sequence(doc.get("trips_c", []), f"{where}.trips_c")))
+    if list(trips) != sorted(trips):
+        raise fields.error(f"{where}.trips_c", "is not ascending", "list trips coolest first")
+    hysteresis = tuple(fields.number(v, f"{where}.hysteresis_c[{k}]") for k, v in enumerate(
+        fields.sequence(doc.get("hysteresis_c", [0.0] * len(trips)), f"{where}.hysteresis_c")))
+    if len(hysteresis) != len(trips):
+        raise fields.error(f"{where}.hysteresis_c", f"has {len(hysteresis)} values for "
+                           f"{len(trips)} trips", "give one hysteresis per trip")
+    throttling = doc.get("throttling", False)
+    if not isinstance(throttling, bool):
+        raise fields.error(f"{where}.throttling", f"is {throttling!r}", "use true or false")
+    return Thermal(a=tuple(a), b=b, period_us=period, trips_c=trips, hysteresis_c=hysteresis,
+                   throttling=throttling)

@@ -71,6 +71,8 @@ class Scenario:
             of the metrics (DS3's ``warmup_period``; 0: none).
         inject_asap: Inject the next job as soon as one completes, as well as on
             the arrival process (DS3's ``inject_jobs_ASAP``).
+        throttling: DS3's thermal trips cap the clusters' frequencies (``None``:
+            as the platform says; off on the ``ds3_*`` built-ins, as in DS3).
     """
 
     platform: str = DEFAULT_PLATFORM
@@ -92,6 +94,7 @@ class Scenario:
     queue_discipline: str = "fifo"
     warmup: float = 0.0
     inject_asap: bool = False
+    throttling: bool | None = None
 
     def replace(self, **changes: Any) -> Scenario:
         """A copy with some fields changed (unknown names raise ``TypeError``)."""
@@ -183,7 +186,7 @@ class Scenario:
                          horizon=self.horizon, dvfs=self.build_dvfs(),
                          faults=self.build_faults(platform), keep_trace=keep_trace,
                          keep_jobs=keep_jobs, queue_discipline=self.queue_discipline,
-                         warmup=self.warmup)
+                         warmup=self.warmup, throttling=self.throttling)
 
     def build_dvfs(self) -> DVFSPolicy:
         """The DVFS policy or governor named by ``dvfs``."""

@@ -105,6 +105,9 @@ class Simulator:
             arrive before it are left out of every latency statistic and job
             count, and energy, busy time, throughput and power cover the run
             from ``warmup`` to its end. The run itself is unchanged.
+        throttling: With DS3's power model and trip points: whether the trips
+            cap the clusters' frequencies (``None``: as the platform says; DS3's
+            default configuration has them off).
         queue_discipline: How a free PE picks from its queue. ``"fifo"``
             (default): only the head may start, once its inputs are there.
             ``"first-ready"``: the first queued task whose inputs are there
@@ -120,7 +123,7 @@ class Simulator:
                  horizon: float | None = None, dvfs: DVFSPolicy | None = None,
                  faults: FaultModel | None = None, keep_trace: bool = False,
                  keep_jobs: bool = False, queue_discipline: str = "fifo",
-                 warmup: float = 0.0) -> None:
+                 warmup: float = 0.0, throttling: bool | None = None) -> None:
         for profile in source.profiles:
             if profile.platform is not platform:
                 raise ValueError(f"profile '{profile.name}' is bound to platform "
@@ -133,6 +136,7 @@ class Simulator:
         if not (0 <= warmup <= MAX_NUMBER):
             raise ValueError(f"warmup must be a time in [0, {MAX_NUMBER:g}] us, got {warmup!r}")
         self.warmup = float(warmup)
+        self._throttling_asked = throttling
         self.platform = platform
         self.source = source
         self.seed = seed
@@ -199,8 +203,21 @@ class Simulator:
         self._fastest: dict[int, list[list[int]]] = {}
         # A governor (ondemand) moves each cluster's operating point at run time.
         self._governor = self.dvfs if hasattr(self.dvfs, "next_opp") else None
-        self._cluster_opp = [platform.types[c.type_index].max_opp if self._governor else -1
-                             for c in platform.clusters]
+        thermal = platform.power_model.thermal if platform.power_model is not None else None
+        self._throttling = bool(thermal is not None and thermal.trips_c and (
+            thermal.throttling if self._throttling_asked is None else self._throttling_asked))
+        # Each cluster's operating point now, and the one its policy or governor wants
+        # (they differ while a thermal trip caps it). Only kept when they can move.
+        first = 0
+        self._cluster_opp: list[int] = []
+        for cluster in platform.clusters:
+            pe_type = platform.types[cluster.type_index]
+            self._cluster_opp.append(self.dvfs.busy_opp(pe_type, first)
+                                     if self._governor or self._throttling else -1)
+            first += cluster.size
+        self._wanted_opp = list(self._cluster_opp)
+        self._cap_opp: list[int | None] = [None] * len(platform.clusters)
+        self._throttle_state = -1
         self._pe_end = [0.0] * n  # when the running task will actually end
         # (cluster, first PE, size, type) of the clusters a governor can move (>1 point).
         self._governed: list[tuple[int, int, int, PEType]] = []
@@ -362,7 +379,8 @@ class Simulator:
         for name in ("pe_alive", "pe_expected_end", "pe_backlog", "pe_busy", "pe_energy",
                      "pe_idle_since", "_pe_epoch", "_pe_wake", "_scheduled_holds",
                      "_random_holds", "new_jobs", "_events", "pe_slowdown", "pe_active_w",
-                     "pe_idle_w", "_pe_end", "_busy_at_tick", "_cluster_opp"):
+                     "pe_idle_w", "_pe_end", "_busy_at_tick", "_cluster_opp", "_wanted_opp",
+                     "_cap_opp"):
             setattr(twin, name, list(getattr(self, name)))
         twin._future_faults = [list(f) for f in self._future_faults]
         twin._early = list(self._early)
@@ -516,13 +534,18 @@ class Simulator:
                 self._finish(self.now if horizon is None else horizon)
                 return False
             time = events[0][0]
-            if time >= self._special:  # the warm-up or a governor decision is due
+            if time >= self._special:  # the warm-up, a governor decision or a trip check
+                thermal = self._power.next_update if self._throttling else math.inf  # type: ignore[union-attr]
+                due = min(self._next_tick, thermal)
                 if self._at_warmup is None and time >= self.warmup > 0 \
-                        and self.warmup <= self._next_tick \
-                        and (horizon is None or self.warmup <= horizon):
+                        and self.warmup <= due and (horizon is None or self.warmup <= horizon):
                     self._measure_from_warmup()  # first: nothing has moved since the warm-up
-                if self._next_tick <= time and (horizon is None or self._next_tick <= horizon):
-                    self._tick()  # may move finish events earlier than ``time``: look again
+                if due <= time and (horizon is None or due <= horizon):
+                    # Either may move finish events earlier than ``time``: look again after.
+                    if self._next_tick == due:
+                        self._tick()
+                    else:
+                        self._thermal_update()
                     self._special = self._next_special()
                     continue
                 self._special = self._next_special()
@@ -1149,7 +1172,8 @@ class Simulator:
     def _next_special(self) -> float:
         """The next time the event loop must stop for: a governor decision or the warm-up."""
         warmup = self.warmup if self._at_warmup is None and self.warmup > 0 else math.inf
-        return min(self._next_tick, warmup)
+        thermal = self._power.next_update if self._throttling else math.inf  # type: ignore[union-attr]
+        return min(self._next_tick, warmup, thermal)
 
     def _measure_from_warmup(self) -> None:
         """Record busy time and energy at the warm-up instant (nothing happens in between).
@@ -1199,11 +1223,47 @@ class Simulator:
                 busy = self.pe_busy[pe] + (now - running.start if running is not None else 0.0)
                 utilisation += busy - busy_at[pe]
                 busy_at[pe] = busy
-            opp = governor.next_opp(pe_type, self._cluster_opp[c],  # type: ignore[union-attr]
-                                    utilisation / period)
+            wanted = governor.next_opp(pe_type, self._wanted_opp[c],  # type: ignore[union-attr]
+                                       utilisation / period)
+            self._wanted_opp[c] = wanted
+            cap = self._cap_opp[c]
+            opp = wanted if cap is None else min(wanted, cap)
             if opp != self._cluster_opp[c]:
                 self._set_cluster_opp(c, first, opp)
         self._next_tick = now + period
+
+    def _thermal_update(self) -> None:
+        """DS3's throttling at a hotspot-model update: trips crossed cap the clusters.
+
+        Above trip ``k`` (and not throttled there yet) every cluster is capped
+        at its ``trip_mhz[k]``; a trip is released, one level at a time, once
+        the chip is ``hysteresis_c[k]`` below it.
+        """
+        power = self._power
+        now = self.now = power.next_update  # type: ignore[union-attr]
+        power.advance(now)  # type: ignore[union-attr]
+        thermal = self.platform.power_model.thermal  # type: ignore[union-attr]
+        hottest, state = power.hottest, self._throttle_state  # type: ignore[union-attr]
+        for k, trip in enumerate(thermal.trips_c):
+            if hottest > trip:
+                state = max(state, k)
+            elif state == k and hottest < trip - thermal.hysteresis_c[k]:
+                state -= 1
+        if state == self._throttle_state:
+            return
+        self._throttle_state = state
+        platform, first = self.platform, 0
+        for c, (cluster, spec) in enumerate(zip(platform.clusters,
+                                                platform.power_model.clusters, strict=True)):
+            pe_type = platform.types[cluster.type_index]
+            limit = spec.trip_mhz[state] if 0 <= state < len(spec.trip_mhz) else -1
+            cap = None if limit < 0 else max(
+                [k for k, point in enumerate(pe_type.opps) if point.mhz <= limit], default=0)
+            self._cap_opp[c] = cap
+            opp = self._wanted_opp[c] if cap is None else min(self._wanted_opp[c], cap)
+            if opp != self._cluster_opp[c]:
+                self._set_cluster_opp(c, first, opp)
+            first += cluster.size
 
     def _set_cluster_opp(self, c: int, first: int, opp: int) -> None:
         """Move cluster ``c`` (PEs from ``first``) to operating point ``opp`` now.

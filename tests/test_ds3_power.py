@@ -108,6 +108,10 @@ def test_ds3_platforms_use_ds3s_idle_leakage_at_ambient() -> None:
             for name, v in volts.items()}
     assert idle == pytest.approx({"A7": 0.0044, "A15": 0.018, "MM": 0.012}, abs=6e-4)
     assert catalog.get_platform("canonical3").power_model is None  # DeepSoCS: per-PE powers
+    # DS3's trips (its config) and each cluster's trip_freq line, with throttling off.
+    assert model.thermal is not None and model.thermal.trips_c == (85, 90, 95)
+    assert not model.thermal.throttling
+    assert share["A15"].trip_mhz == (1600, 1000, 600) and share["A7"].trip_mhz == (-1, 1200, 600)
 
 
 def test_ds3_default_energy_is_near_ds3s_own() -> None:
@@ -150,3 +154,26 @@ def test_bad_power_models_name_the_field(change: Any, field: str, words: str) ->
     with pytest.raises(ConfigError) as error:
         Platform.from_dict(doc, source="p.yaml")
     assert error.value.field == field and words in str(error.value)
+
+
+def test_thermal_trips_cap_the_frequency_and_release_it_once_cooler() -> None:
+    doc = platform_doc({"period_us": 20, "a": [[0.9]], "b": {"big": [2.0]}, "trips_c": [60],
+                        "hysteresis_c": [5], "throttling": True})
+    doc["pe_types"][0]["opps"] = [{"mhz": 500, "mv": 1000, "active_w": 0.5},
+                                  {"mhz": 1000, "mv": 1000, "active_w": 1.0}]
+    doc["power_model"]["clusters"]["C"]["trip_mhz"] = [500]
+    # One core busy: the cluster draws 1.0 W, heading for 42 + 2 x 1.0 / 0.1 = 62 C > 60;
+    # at 500 MHz it draws about half and cools below 55, so the trip releases.
+    _, throttled = run(doc, [1000.0])
+    frequencies = [v for _, name, v in throttled.extra["power_series"]
+                   if name == "frequency_mhz:C"]
+    assert frequencies[:3] == [500, 1000, 500]
+    assert throttled.trace[0].finish > 1100
+    first_cap = next(t for t, name, v in throttled.extra["power_series"]
+                     if name == "frequency_mhz:C" and v == 500)
+    assert first_cap == 440  # 42 + 20 (1 - 0.9^k) > 60 first at k = 22
+    doc["power_model"]["thermal"]["throttling"] = False
+    _, free = run(doc, [1000.0])
+    assert free.trace[0].finish == 1000
+    assert not [v for _, name, v in free.extra.get("power_series", [])
+                if name.startswith("frequency")]
