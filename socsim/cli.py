@@ -37,7 +37,8 @@ UNWRAPPED_WIDTH = 10_000  # console width when output is not a terminal: no wrap
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``socsim`` console script."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     console = output_console()
     try:
@@ -71,8 +72,21 @@ def print_error(exc: BaseException | str) -> None:
                                       highlight=False, soft_wrap=True)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for all subcommands."""
+#: Subcommands of the emulator itself: running one of them needs no extension's parsers.
+CORE_COMMANDS = ("simulate", "platforms", "workloads")
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser for all subcommands.
+
+    Args:
+        argv: The arguments it will parse, if known. When they name one of
+            :data:`CORE_COMMANDS`, the extensions' subcommands (``compare``,
+            ``train``...) are left out: building their parsers imports their
+            modules, which costs more than a short simulation. Otherwise
+            (``--help``, another command, a typo, ``None``) every subcommand is
+            there.
+    """
     parser = argparse.ArgumentParser(
         prog="socsim", description="Discrete-event emulator of heterogeneous SoCs for "
         "scheduling DAG jobs, with RL environments and baselines.")
@@ -89,8 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     platforms = sub.add_parser("platforms", help="list built-in platforms")
     platforms.set_defaults(handler=cmd_platforms)
     _add_workloads_command(sub)
-    for add_subcommands in _plugin_subcommands():
-        add_subcommands(sub)
+    words = [a for a in (argv if argv is not None else ()) if not a.startswith("-")]
+    if argv is None or not words or words[0] not in CORE_COMMANDS:
+        for add_subcommands in _plugin_subcommands():
+            add_subcommands(sub)
     return parser
 
 

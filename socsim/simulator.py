@@ -1289,7 +1289,8 @@ class Simulator:
                     expected=now - running.start + expected_left * ratio, energy=energy)
                 self.pe_expected_end[pe] = now + expected_left * ratio
                 self._pe_end[pe] = end
-                self._pe_epoch[pe] += 1
+                self._pe_epoch[pe] += 1  # the old finish is stale, and so is any wake-up
+                self._pe_wake[pe] = -1.0
                 self._push(end, _FINISH, pe, self._pe_epoch[pe])
             elif self.pe_alive[pe] and self._power is None:
                 self.pe_energy[pe] += self._idle_energy(pe, now)

@@ -209,3 +209,16 @@ def test_the_command_line_asks_for_one_blas_thread_unless_told_otherwise() -> No
                              env=env)
         assert out.returncode == 0, out.stderr
         assert out.stdout.strip().splitlines()[-1] == expected
+
+
+def test_simulate_builds_no_extension_parsers_but_help_lists_them(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert heavy_modules_after("import io, contextlib\nfrom socsim.cli import main\n"
+                               "with contextlib.redirect_stdout(io.StringIO()):\n"
+                               "    main(['simulate', '--jobs', '2'])",
+                               ("socsim.agents.cli",)) == []
+    from socsim.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "compare" in capsys.readouterr().out
