@@ -25,12 +25,21 @@ declares ``power_model: {kind: ds3, ...}`` gets the same rules here:
   ``T[k+1] = A (T[k] - T_amb) + B u + T_amb`` every ``period_us`` (20 us),
   where ``u`` holds the memory and GPU powers and each cluster's power. With
   it, leakage follows the chip's heating; without it, temperatures stay at
-  ambient.
+  ambient. Optional trip points cap the clusters' frequencies when the chip
+  is too hot (DS3's throttling, run by the simulator).
 
-Two differences from DS3 are deliberate: powers change exactly when a core
-starts or stops (DS3 re-reads the busy count every 10 us sampling window),
-and a cluster's power fed to the thermal model is always its physical power
-(DS3 sometimes adds the base power into it when a core goes idle).
+A consequence of these rules that surprises at first: a cluster with every
+core up and at least one busy draws exactly its profile value, whatever the
+temperature (the leakage taken off the dynamic part comes back per core);
+leakage and heat matter for clusters with no busy core.
+
+Three differences from DS3 are deliberate: powers change exactly when a core
+starts or stops (DS3 re-reads the busy count every 10 us sampling window); a
+cluster's power fed to the thermal model is always its physical power (DS3
+sometimes adds the base power into it when a core goes idle); and across an
+idle span between events the hotspot updates are taken as one jump (see
+:meth:`ClusterEnergy._thermal_jump`), unless a governor or throttling needs
+each of them.
 
 :class:`ClusterEnergy` keeps the running integrals the simulator books
 energy from: per cluster, the energy one busy core and one idle core have
