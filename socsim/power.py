@@ -363,13 +363,8 @@ class ClusterEnergy:
     def _drive(self, thermal: Thermal) -> list[float]:
         """``B u`` now: what the rails and the clusters' powers add to each hotspot per update."""
         drive = list(self._rails_rise)
-        g, busy, alive = self._g, self.busy, self.alive
         for column, drivers in self._inputs:
-            watts = 0.0
-            for c in drivers:
-                n = busy[c]
-                watts += n * (self._busy_a[c] + self._busy_b[c] * g) \
-                    + (alive[c] - n) * self._idle_leak[c] * g
+            watts = sum(self.cluster_w(c) for c in drivers)
             if watts:
                 drive = [x + weight * watts for x, weight in zip(drive, column, strict=False)]
         return drive

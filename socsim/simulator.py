@@ -688,22 +688,9 @@ class Simulator:
         if self._finished:
             return booked
         now = self.now
-        power = self._power
-        if power is not None:
-            cluster = self._pe_cluster
-            booked += power.base_energy(now)
-            for pe, running in enumerate(self.pe_running):
-                if running is not None:
-                    booked += power.busy_mark(cluster[pe], now) - self._busy_mark[pe]
-                elif self.pe_alive[pe]:
-                    booked += power.idle_mark(cluster[pe], now) - self._idle_mark[pe]
-            return booked
-        for pe, running in enumerate(self.pe_running):
-            if running is not None:
-                booked += self._running_energy(pe, now)
-            elif self.pe_alive[pe]:
-                booked += self.pe_idle_w[pe] * (now - self.pe_idle_since[pe])
-        return booked
+        if self._power is not None:
+            booked += self._power.base_energy(now)
+        return booked + sum(self._open_energy(pe, now) for pe in range(self.platform.num_pes))
 
     def can_progress(self) -> bool:
         """Whether time alone, with no new placement, can change what may be decided.
@@ -1158,16 +1145,9 @@ class Simulator:
             power.advance(end_time)
             self.base_energy = power.base_energy(end_time)
         for pe in range(self.platform.num_pes):
-            running = self.pe_running[pe]
-            if running is not None:
-                # Count the part of the running task inside the run.
-                start = running.start
-                self.pe_busy[pe] += end_time - start
-                self.pe_energy[pe] += (
-                    self._running_energy(pe, end_time) if power is None else
-                    power.busy_mark(self._pe_cluster[pe], end_time) - self._busy_mark[pe])
-            elif self.pe_alive[pe]:
-                self.pe_energy[pe] += max(0.0, self._idle_energy(pe, end_time))
+            # Count the part of the running task, or of the idle spell, inside the run.
+            self.pe_energy[pe] += max(0.0, self._open_energy(pe, end_time))
+            self.pe_busy[pe] = self._busy_so_far(pe, end_time)
 
     def _next_special(self) -> float:
         """The next time the event loop must stop for: a governor decision or the warm-up."""
@@ -1185,23 +1165,29 @@ class Simulator:
         saved, self.now = self.now, self.warmup
         if self._power is not None:
             self._power.advance(self.now)
-        busy, energy = list(self.pe_busy), list(self.pe_energy)
-        for pe, running in enumerate(self.pe_running):
-            if running is not None:
-                busy[pe] += self.now - running.start
-                energy[pe] += (self._running_energy(pe, self.now)
-                               if self._power is None else
-                               self._power.busy_mark(self._pe_cluster[pe], self.now)
-                               - self._busy_mark[pe])
-            elif self.pe_alive[pe]:
-                energy[pe] += self._idle_energy(pe, self.now)
+        pes = range(self.platform.num_pes)
+        busy = [self._busy_so_far(pe, self.now) for pe in pes]
+        energy = [self.pe_energy[pe] + self._open_energy(pe, self.now) for pe in pes]
         base = self._power.base_energy(self.now) if self._power is not None else 0.0
         self._at_warmup = (busy, energy, self.data_energy, base)
         self.now = saved
 
-    def _running_energy(self, pe: int, now: float) -> float:
-        """Per-PE model: what the task ``pe`` runs has drawn from its start to ``now``."""
+    def _open_energy(self, pe: int, now: float) -> float:
+        """What ``pe`` has drawn and not booked yet: its running task, or its idle spell."""
+        if self.pe_running[pe] is not None:
+            return self._running_energy(pe, now)
+        return self._idle_energy(pe, now) if self.pe_alive[pe] else 0.0
+
+    def _busy_so_far(self, pe: int, now: float) -> float:
+        """Busy time of ``pe`` up to ``now``, its running task's part included."""
         running = self.pe_running[pe]
+        return self.pe_busy[pe] + (now - running.start if running is not None else 0.0)
+
+    def _running_energy(self, pe: int, now: float) -> float:
+        """What the task ``pe`` runs has drawn from its start to ``now``."""
+        running = self.pe_running[pe]
+        if self._power is not None:  # DS3's cluster model: the busy-core integral
+            return self._power.busy_mark(self._pe_cluster[pe], now) - self._busy_mark[pe]
         if self._governor is None:  # one power all along
             return self.pe_active_w[pe] * (now - running.start)  # type: ignore[union-attr]
         # ``energy`` is the whole run's at the current plan; take off what is still to come.
@@ -1215,12 +1201,11 @@ class Simulator:
         if self._power is not None:
             self._power.advance(now)
         period = governor.period_us  # type: ignore[union-attr]
-        running_on, busy_at = self.pe_running, self._busy_at_tick
+        busy_at = self._busy_at_tick
         for c, first, size, pe_type in self._governed:
             utilisation = 0.0
             for pe in range(first, first + size):
-                running = running_on[pe]
-                busy = self.pe_busy[pe] + (now - running.start if running is not None else 0.0)
+                busy = self._busy_so_far(pe, now)
                 utilisation += busy - busy_at[pe]
                 busy_at[pe] = busy
             wanted = governor.next_opp(pe_type, self._wanted_opp[c],  # type: ignore[union-attr]
@@ -1318,7 +1303,7 @@ class Simulator:
         It goes idle (its idle integral starts now), or ``down`` (it draws nothing).
         """
         power, cluster = self._power, self._pe_cluster[pe]
-        energy = power.busy_mark(cluster, now) - self._busy_mark[pe]  # type: ignore[union-attr]
+        energy = self._running_energy(pe, now)
         power.change(cluster, now, busy=-1, alive=-1 if down else 0)  # type: ignore[union-attr]
         if not down:
             self._idle_mark[pe] = power.idle_mark(cluster, now)  # type: ignore[union-attr]
