@@ -45,7 +45,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from socsim.placement import earliest_finish, finish_on, inputs_ready
+from socsim.placement import TransferMemo, earliest_finish, finish_on, inputs_ready_each
 from socsim.registry import register_scheduler
 from socsim.scheduler import Assignment, SchedulerView
 
@@ -246,15 +246,7 @@ class _Planned:
     def reset(self, view: SchedulerView, rng: np.random.Generator) -> None:
         """Start with every PE free; forget the transfer times of the previous run."""
         self.plan = PlannedAvailability(view.platform.num_pes)
-        self._transfers: dict[tuple[int, int, float], float] = {}
-
-    def _transfer(self, src: int, dst: int, volume: float) -> float:
-        """The platform's transfer time, memoised for the run (the same numbers)."""
-        key = (src, dst, volume)
-        time = self._transfers.get(key)
-        if time is None:
-            time = self._transfers[key] = self._view.transfer_time(src, dst, volume)
-        return time
+        self._memo = TransferMemo(view.platform.num_pes, view.transfer_time)
 
     def _candidates(self, view: SchedulerView, job: int, task: int
                     ) -> tuple[list[int], list[float], list[float]]:
@@ -262,18 +254,15 @@ class _Planned:
 
         The input term is :meth:`PlannedAvailability.finish`'s ``now +
         data_wait``, the same floating-point expression; it cannot change
-        within a decision point, so it is computed once per (task, PE).
+        within a decision point, so it is computed once per (task, PE). The
+        inputs' arrival comes from :func:`~socsim.placement.inputs_ready_each`.
         """
-        self._view = view
         now = view.now
         state = view.job(job)
         pes = view.eligible_pes(job, task)
-        transfer, arrival = self._transfer, state.arrival
-        inputs = []
-        for pe in pes:
-            ready = inputs_ready(state, task, pe, transfer, arrival)
-            inputs.append(now + max(ready - now, 0.0))
-        return pes, inputs, [view.exec_time(job, task, pe) for pe in pes]
+        ready = inputs_ready_each(state, task, pes, self._memo, state.arrival)
+        inputs = [now + (at - now if at > now else 0.0) for at in ready]  # now + max(., 0)
+        return pes, inputs, view.exec_times(job, task, pes)
 
 
 def _least_finish(pes: list[int], inputs: list[float], times: list[float], at: list[float],
@@ -281,8 +270,12 @@ def _least_finish(pes: list[int], inputs: list[float], times: list[float], at: l
     """The least planned finish over a task's candidates and its PE (the first on ties)."""
     best, best_pe = math.inf, -1
     for pe, ready, time in zip(pes, inputs, times, strict=True):
-        free = at[pe]
-        finish = max(ready, free, now) + time
+        start = at[pe]  # max(ready, at[pe], now), unrolled: the ETF's innermost loop
+        if ready > start:
+            start = ready
+        if now > start:
+            start = now
+        finish = start + time
         if finish < best:
             best, best_pe = finish, pe
     return best, best_pe

@@ -63,6 +63,57 @@ def inputs_ready(job: JobState, task: int, pe: int, transfer: Transfer, floor: f
     return ready
 
 
+class TransferMemo:
+    """A run's transfer times, memoised per (source PE, volume) as a row over destinations.
+
+    The candidates' inner loops (every PE for every predecessor) index a
+    list instead of calling the platform per pair; entries are filled the
+    first time they are asked for, so nothing costs O(PEs^2) up front.
+    """
+
+    def __init__(self, num_pes: int, transfer: Transfer) -> None:
+        self._num_pes = num_pes
+        self._transfer = transfer
+        self._rows: dict[tuple[int, float], list[float]] = {}
+
+    def row(self, src: int, volume: float) -> list[float]:
+        """Transfer times of ``volume`` from ``src`` per destination PE (-1: not asked yet)."""
+        key = (src, volume)
+        row = self._rows.get(key)
+        if row is None:
+            row = self._rows[key] = [-1.0] * self._num_pes
+        return row
+
+    def __call__(self, src: int, dst: int, volume: float) -> float:
+        """The platform's transfer time (a :data:`Transfer`), memoised."""
+        row = self.row(src, volume)
+        time = row[dst]
+        if time < 0:
+            time = row[dst] = self._transfer(src, dst, volume)
+        return time
+
+
+def inputs_ready_each(job: JobState, task: int, pes: list[int], memo: TransferMemo,
+                      floor: float) -> list[float]:
+    """:func:`inputs_ready` on each of ``pes`` (same numbers), predecessor by predecessor."""
+    ready = [floor] * len(pes)
+    finish, task_pe = job.finish, job.task_pe
+    for pred, volume in job.profile.preds[task]:
+        done = finish[pred]
+        if done < 0:
+            return [math.inf] * len(pes)
+        src = task_pe[pred]
+        row = memo.row(src, volume)
+        for i, pe in enumerate(pes):
+            time = row[pe]
+            if time < 0:
+                time = memo(src, pe, volume)
+            at = done + time
+            if at > ready[i]:
+                ready[i] = at
+    return ready
+
+
 def finish_on(job: JobState, task: int, pe: int, now: float, free: float, duration: float,
               transfer: Transfer | None = None) -> Choice:
     """When ``task`` of ``job`` would start and finish on ``pe``.

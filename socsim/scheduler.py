@@ -213,14 +213,25 @@ class SchedulerView:
         sim = self._sim
         return sim.jobs[job].profile.cost[task][sim.platform.pe_type[pe]] * sim.pe_slowdown[pe]
 
+    def exec_times(self, job: int, task: int, pes: Sequence[int]) -> list[float]:
+        """:meth:`exec_time` of a task on each of ``pes``, in their order."""
+        sim = self._sim
+        row, pe_type, slowdown = sim.jobs[job].profile.cost[task], sim.platform.pe_type, \
+            sim.pe_slowdown
+        return [row[pe_type[pe]] * slowdown[pe] for pe in pes]
+
     def active_power(self, pe: int) -> float:
         """Power (W) of a PE while it runs a task, at its busy operating point."""
         return self._sim.pe_active_w[pe]
 
     def eligible_pes(self, job: int, task: int) -> list[int]:
         """Live PEs that can run a task."""
-        alive = self._sim.pe_alive
-        return [pe for pe in self._sim.jobs[job].profile.eligible_pes[task] if alive[pe]]
+        sim = self._sim
+        pes = sim.jobs[job].profile.eligible_pes[task]
+        if sim.all_alive:
+            return list(pes)
+        alive = sim.pe_alive
+        return [pe for pe in pes if alive[pe]]
 
     def transfer_time(self, src_pe: int, dst_pe: int, volume: float) -> float:
         """Time to move ``volume`` between two PEs (0 on the same PE)."""

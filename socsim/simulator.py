@@ -197,6 +197,7 @@ class Simulator:
         # (bandwidth, latency) by cluster pair: links are per cluster, so nothing here
         # grows with the square of the PE count.
         self._pe_cluster = platform.pe_cluster
+        self._pe_type = platform.pe_type  # static: read in the hot loop
         self._links = [[(link.bandwidth, link.latency) for link in row] for row in platform.links]
         self._ds3 = platform.timing == "ds3"
         self._random_fault_pes = set(self.faults.random_pes(n))
@@ -595,9 +596,9 @@ class Simulator:
         if state.task_pe[task] >= 0 or state.finish[task] >= 0:
             raise SchedulingError(f"task {profile.profile.task_names[task]} of job {job} is "
                                   f"already placed on PE {state.task_pe[task]}")
-        if not 0 <= pe < self.platform.num_pes:
-            raise SchedulingError(f"PE {pe} does not exist (0..{self.platform.num_pes - 1})")
-        mu = profile.cost[task][self.platform.pe_type[pe]]
+        if not 0 <= pe < len(self._pe_type):
+            raise SchedulingError(f"PE {pe} does not exist (0..{len(self._pe_type) - 1})")
+        mu = profile.cost[task][self._pe_type[pe]]
         if mu == math.inf:
             raise SchedulingError(f"PE {pe} ({self.platform.pe_names[pe]}) cannot run task "
                                   f"{profile.profile.task_names[task]}; eligible PEs: "
@@ -609,7 +610,8 @@ class Simulator:
             self.ready.pop((job, task), None)
         self.pe_queue[pe].append((state, task))
         self.pe_backlog[pe] += mu * self.pe_slowdown[pe]
-        self._dirty.add(pe)
+        if self.pe_running[pe] is None:  # a busy PE looks at its queue when its task ends
+            self._dirty.add(pe)
 
     @property
     def all_alive(self) -> bool:
@@ -808,7 +810,7 @@ class Simulator:
                 if placed < 0:
                     self.ready[(job.id, succ)] = None
                     self._decision = True
-                else:
+                elif self.pe_running[placed] is None:  # a busy PE looks when its task ends
                     self._dirty.add(placed)
         if job.remaining == 0:
             self._complete(job)
@@ -1008,7 +1010,7 @@ class Simulator:
         queue = self.pe_queue[pe]
         while queue and queue[0][0].failed:
             job, task = queue.popleft()
-            self.pe_backlog[pe] -= job.profile.cost[task][self.platform.pe_type[pe]] \
+            self.pe_backlog[pe] -= job.profile.cost[task][self._pe_type[pe]] \
                 * self.pe_slowdown[pe]
             if not queue:
                 self._decision = True  # the PE went idle
@@ -1031,7 +1033,7 @@ class Simulator:
         else:
             job, task = queue[index]
             del queue[index]
-        mu = job.profile.cost[task][self.platform.pe_type[pe]] * self.pe_slowdown[pe]
+        mu = job.profile.cost[task][self._pe_type[pe]] * self.pe_slowdown[pe]
         duration = mu if job.noise is None else self._noisy(mu, job.noise[task])
         self.pe_backlog[pe] -= mu
         self.pe_expected_end[pe] = now + mu
@@ -1046,7 +1048,7 @@ class Simulator:
                                           self.pe_active_w[pe] * duration)
         self._pe_end[pe] = now + duration
         self._push(now + duration, _FINISH, pe, self._pe_epoch[pe])
-        dram = job.profile.dram_energy[task][self.platform.pe_type[pe]]
+        dram = job.profile.dram_energy[task][self._pe_type[pe]]
         if dram:  # weights streamed from DRAM by op-based tasks (cost model)
             job.energy += dram
             self.data_energy += dram
@@ -1070,7 +1072,7 @@ class Simulator:
         if any(job.failed for job, _ in queue):
             for job, task in [entry for entry in queue if entry[0].failed]:
                 queue.remove((job, task))
-                self.pe_backlog[pe] -= job.profile.cost[task][self.platform.pe_type[pe]] \
+                self.pe_backlog[pe] -= job.profile.cost[task][self._pe_type[pe]] \
                     * self.pe_slowdown[pe]
             if not queue:
                 self._decision = True  # the PE went idle
