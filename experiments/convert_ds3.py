@@ -313,6 +313,10 @@ def main(argv: list[str] | None = None) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(render(doc), encoding="utf-8")
     print(f"wrote {len(docs)} files under {args.out} ({len(stale)} changed)")
+    if args.out.resolve() == DEFAULT_OUT.resolve():  # the package's own data: refresh its bundle
+        from socsim import bundle
+
+        print(f"wrote {bundle.write()} built-ins to {bundle.BUNDLE_FILE}")
     return 0
 
 

@@ -10,21 +10,22 @@ the whole code base, so the cached objects are shared.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from socsim import dag_generator
 from socsim.documents import parse_builtin, read_document
-from socsim.ds3 import DS3Soc, read_ds3_job, read_ds3_soc
 from socsim.errors import ConfigError
 from socsim.fields import Fields
 from socsim.platform import Platform
 from socsim.workload import JobProfile
+
+if TYPE_CHECKING:  # the DS3 file reader loads only for DS3 files
+    from socsim.ds3 import DS3Soc
 
 _FILE_SUFFIXES = (".yaml", ".yml", ".json")
 _KINDS = {"platform": "platforms", "workload": "workloads", "mix": "mixes"}
@@ -87,6 +88,8 @@ def get_platform(name_or_path: str | Path) -> Platform:
     if _is_path(name_or_path):
         path = Path(name_or_path)
         if path.suffix.lower() == ".txt":
+            from socsim.ds3 import read_ds3_soc
+
             return read_ds3_soc(path).platform
         return Platform.from_dict(read_document(path), source=str(path))
     return _builtin_platform(_known_name("platform", str(name_or_path)))
@@ -124,6 +127,8 @@ def get_workload(name_or_path: str | Path, ds3_soc: DS3Soc | str | Path | None =
                                   "times live in a DS3 SoC file",
                                   "pass ds3_soc='path/to/SoC.X.txt' (or use socsim.ds3."
                                   "read_ds3_job), or use a built-in workload")
+            from socsim.ds3 import read_ds3_job
+
             return read_ds3_job(path, ds3_soc)
         return JobProfile.from_dict(read_document(path), source=str(path))
     return _builtin_workload(_known_name("workload", str(name_or_path)))
@@ -185,6 +190,8 @@ def _known_name(kind: str, name: str) -> str:
     names = _builtin_names(kind)
     if name in names:
         return name
+    import difflib  # only to word an error
+
     close = difflib.get_close_matches(name, names, n=2, cutoff=0.6)
     hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
     spec = (f", or a random DAG spec such as '{dag_generator.SPEC_PREFIX}/n=50/seed=1'"
@@ -272,6 +279,8 @@ class _MixReader(Fields):
             return str(path.resolve())
         names = _builtin_names(kind)
         if value not in names:
+            import difflib  # only to word an error
+
             close = difflib.get_close_matches(value, names, n=1, cutoff=0.5)
             hint = f"did you mean '{close[0]}'? " if close else ""
             raise self.error(field, f"no built-in {kind} is called '{value}'",

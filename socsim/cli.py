@@ -21,7 +21,6 @@ from rich.table import Table
 from socsim import __version__, catalog, dag_generator
 from socsim.dvfs import POLICY_NAMES
 from socsim.errors import ConfigError, ScenarioError, SchedulingError, UsageError
-from socsim.export import export_result
 from socsim.metrics import METRIC_DOCS
 from socsim.platform import describe_platform
 from socsim.registry import make_scheduler, scheduler_names
@@ -193,6 +192,8 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
         result = sim.run(scheduler)
     console.print(metrics_table(result, title=f"{args.scheduler} on {platform.name}"))
     if keep:
+        from socsim.export import export_result  # only when files are asked for
+
         written = export_result(result, args.out)
         for kind, path in written.items():
             console.print(f"  {kind}: {path}", highlight=False)

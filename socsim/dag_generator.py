@@ -41,7 +41,6 @@ CSV traces); ``types`` joins PE type names with ``+``.
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
@@ -346,8 +345,11 @@ def is_spec(text: object) -> bool:
 def corrected_spec(text: str) -> str | None:
     """``text`` with its prefix respelt, if it is probably a misspelt spec (``dagen/n=5``)."""
     head = text.replace(":", SPEC_SEPARATOR).split(SPEC_SEPARATOR, 1)[0]
-    if "=" not in text or head == SPEC_PREFIX or not head or not difflib.get_close_matches(
-            head.lower(), [SPEC_PREFIX], n=1, cutoff=0.6):
+    if "=" not in text or head == SPEC_PREFIX or not head:
+        return None
+    import difflib  # loaded only when a spelling is checked
+
+    if not difflib.get_close_matches(head.lower(), [SPEC_PREFIX], n=1, cutoff=0.6):
         return None
     return SPEC_PREFIX + text[len(head):]
 
@@ -393,6 +395,8 @@ def _spec_values(text: str) -> dict[str, str]:
                               f"write parameters as key=value separated by "
                               f"'{SPEC_SEPARATOR}', e.g. '{EXAMPLE_SPEC}'")
         if key not in _MEANINGS:
+            import difflib  # only to word an error
+
             close = difflib.get_close_matches(key, list(_MEANINGS), n=1, cutoff=0.5)
             hint = f"did you mean '{close[0]}'? " if close else ""
             raise ConfigError(text, key, "is not a parameter of random DAGs",

@@ -8,7 +8,6 @@ their names (or a prefix such as ``learned:``) here when imported;
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from collections.abc import Callable
 
@@ -79,6 +78,8 @@ def make_scheduler(name: str) -> Scheduler:
     if colon and prefix in _PREFIXES:  # e.g. "learned:PATH"
         return _PREFIXES[prefix](argument)
     if name not in _REGISTRY:
+        import difflib  # only to word an error
+
         close = difflib.get_close_matches(name, _REGISTRY, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
         raise ValueError(f"unknown scheduler '{name}'; {hint}available: {sorted(_REGISTRY)}")

@@ -21,10 +21,9 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from socsim import catalog
-from socsim.ds3 import DS3Soc, read_ds3_soc
 from socsim.dvfs import POLICY_NAMES, DVFSPolicy, make_policy
 from socsim.errors import ConfigError, ScenarioError
 from socsim.faults import FaultEvent, FaultModel
@@ -32,6 +31,9 @@ from socsim.jobs import ArrivalProcess, Batch, FixedRate, JobSource, Poisson, Tr
 from socsim.platform import Platform
 from socsim.simulator import Simulator
 from socsim.workload import JobProfile
+
+if TYPE_CHECKING:  # the DS3 file reader loads only for DS3 files
+    from socsim.ds3 import DS3Soc
 
 DEFAULT_PLATFORM = "ds3_multiple_bal"
 DEFAULT_MIX = "ds3_default"
@@ -230,7 +232,11 @@ def _ds3_soc(platform: str) -> DS3Soc | None:
     A DS3 job file holds only the DAG; its tasks take their execution times
     from this SoC file's functionalities.
     """
-    return read_ds3_soc(platform) if str(platform).lower().endswith(".txt") else None
+    if not str(platform).lower().endswith(".txt"):
+        return None
+    from socsim.ds3 import read_ds3_soc
+
+    return read_ds3_soc(platform)
 
 
 def _workload(name: str, soc: DS3Soc | None) -> JobProfile:
