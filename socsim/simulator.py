@@ -179,6 +179,7 @@ class Simulator:
             self.pe_active_w.append(pe_type.opps[busy].active_w)
             self.pe_idle_w.append(pe_type.opps[idle].idle_w)
         self.pe_alive = [True] * n
+        self._pe_columns: PEColumns | None = None  # built on first read of ``pes``
         self._down = 0
         self.pe_queue: list[deque[tuple[JobState, int]]] = [deque() for _ in range(n)]
         self.pe_running: list[RunningTask | None] = [None] * n
@@ -364,6 +365,7 @@ class Simulator:
         """
         twin = object.__new__(Simulator)
         twin.__dict__.update(self.__dict__)
+        twin._pe_columns = None  # its lists are copied below
         copies: dict[int, JobState] = {}
 
         def own(job: JobState) -> JobState:
@@ -630,8 +632,12 @@ class Simulator:
     @property
     def pes(self) -> PEColumns:
         """Every PE's live state as columns (the simulator's own lists: read, never write)."""
-        return PEColumns(self.pe_alive, self.pe_running, self.pe_queue, self.pe_expected_end,
-                         self.pe_backlog, self.pe_slowdown, self.pe_active_w)
+        columns = self._pe_columns
+        if columns is None:  # the lists live as long as the simulator: one record serves
+            columns = self._pe_columns = PEColumns(
+                self.pe_alive, self.pe_running, self.pe_queue, self.pe_expected_end,
+                self.pe_backlog, self.pe_slowdown, self.pe_active_w)
+        return columns
 
     @property
     def counters(self) -> Counters:
