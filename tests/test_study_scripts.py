@@ -88,8 +88,12 @@ def test_generalisation_tiny(tmp_path: Path) -> None:
                               horizon=300.0)
     _files(tmp_path, "generalisation")
     parts = {r["part"] for r in rows}
-    assert parts == {"A load/noise", "B mix"}
+    assert parts == {"A load/noise", "B mix", "D platform"}
     agent = [r for r in rows if r["scheduler"] == AGENT]
     assert agent and all(r["completed"] > 0 for r in agent)
-    # the mix part ran the agent on DAGs it was not trained on
+    # the mix part ran the agent on DAGs it was not trained on, part D on an unseen platform
     assert any(r["part"] == "B mix" and "peft" in r["condition"] for r in agent)
+    assert any(r["part"] == "D platform" and "unseen" in r["condition"] for r in agent)
+    # ranked by the censored mean, with the completed-jobs mean kept beside it
+    assert all({"censored_latency", "completed_mean_latency", "completed"} <= set(r) for r in rows)
+    assert "Censored mean latency" in (tmp_path / "generalisation.md").read_text()

@@ -1,16 +1,21 @@
 """Generalisation: the agent away from its training conditions.
 
-The agent (default: the shipped checkpoint, trained on the DeepSoCS default:
-canonical job on canonical3, Poisson scale 25 us, sigma 0 and 0.5) is
-evaluated, against heuristics on the same seeds, on
+The agent (default: ``learned:default``, the size-agnostic set policy,
+trained on the 12 DeepSoCS cells at scales 25, 50 and 100 us and sigma 0
+and 0.5, random DAGs on 2-32 PEs, the papers' mix on mobile_soc and DS3's
+default scenario) is evaluated, against heuristics on the same seeds, on
 
-A. other loads and noise levels: scale 10, 25, 100, 200 us x sigma 0, 0.5, 1.0;
-B. other job mixes on the same platform (the only ones its observation sizes
-   allow: at most 3 jobs of at most 10 tasks and 15 edges each, 3 PEs of
-   types P1..P3): DS3Gym's nine other Topcuoglu-task graphs ``top2``..``top10``
-   (same tasks and costs, other edges), Arabnejad & Barbosa's PEFT example
-   (other costs), and ten random DAGGEN graphs of 10 tasks (other shapes,
-   about twice the work per job);
+A. other loads and noise levels of the DeepSoCS setting: scale 10, 25, 100,
+   200 us x sigma 0, 0.5, 1.0;
+B. other job mixes on canonical3: DS3Gym's nine other Topcuoglu-task graphs
+   ``top2``..``top10`` (same tasks and costs, other edges; top2..top5 are in
+   the training mix), Arabnejad & Barbosa's PEFT example (other costs), and
+   ten random DAGGEN graphs of 10 tasks (other shapes, about twice the work
+   per job);
+D. other platforms and loads (for an agent that runs on any platform): DS3's
+   radio/radar mix on SoC.MULTIPLE_BAL with DS3's network-on-chip, which the
+   agent never saw, and on the big.LITTLE-only SoC; DS3's default scenario
+   and the papers' mix (mobile_soc, edge_ai) at twice their training load;
 C. a cross-train check: two BC agents trained here with identical settings
    (ETF teacher, ``assign`` mode, finish-time features, 16 teacher episodes at
    sigma 0/0.5, 25 epochs), one at scale 25 and one at scale 100, each
@@ -19,6 +24,11 @@ C. a cross-train check: two BC agents trained here with identical settings
 Usage::
 
     .venv/bin/python experiments/study/generalisation.py [--agent PATH] [--seeds N] [--quick]
+
+Every comparison and ranking uses the censored mean latency (jobs still in
+the system at the end count at their age then), so that a scheduler cannot
+look faster by leaving jobs unfinished; the CSV keeps the completed-jobs mean
+and the completed counts beside it.
 
 Writes ``results/generalisation.{md,csv,png}``; the cross-train agents go to
 ``runs/bc_scale25`` and ``runs/bc_scale100`` (git-ignored).
@@ -57,7 +67,9 @@ from study_common import (
     write_markdown,
 )
 
+from socsim.agents.learned.task_suite import PAPERS_MIX
 from socsim.agents.scenario import DEEPSOCS
+from socsim.scenario import SCENARIOS
 
 NAME = "generalisation"
 SCALES = (10.0, 25.0, 100.0, 200.0)
@@ -71,6 +83,20 @@ MIXES: dict[str, str] = {
 MIX_SIGMAS = (0.0, 0.5)
 MIX_HEURISTICS = ("heft-rt", "etf", "met", "eft")
 CROSS_SCALES = (25.0, 100.0)
+#: The ranking metric: unfinished jobs count at their age at the end.
+METRIC = "censored_mean_latency"
+#: Part D: platforms the agent never saw, and its training scenarios at twice the load.
+PLATFORMS = {
+    "DS3 mix on SoC.MULTIPLE_BAL with NoC (unseen platform)":
+        SCENARIOS["ds3-default"].replace(platform="ds3_multiple_bal_noc"),
+    "DS3 mix on the big.LITTLE-only SoC (unseen platform)":
+        SCENARIOS["ds3-default"].replace(platform="ds3_bal_only",
+                                         mix=None, workload="wifi_tx,wifi_rx"),
+    "DS3 default at interarrival 250 us (2x load)":
+        SCENARIOS["ds3-default"].replace(interarrival=250.0),
+    "papers' mix at interarrival 4000 us (2x load)": PAPERS_MIX.replace(interarrival=4000.0),
+}
+PLATFORM_HEURISTICS = ("heft-rt", "etf", "eft", "met")
 
 
 def _train_pair(episodes: int, epochs: int) -> dict[str, Path]:
@@ -91,14 +117,14 @@ def _train_pair(episodes: int, epochs: int) -> dict[str, Path]:
     return runs
 
 
-def run(agent: str = "learned:deepsocs-env", seeds: int = 20, quick: bool = False,
+def run(agent: str = "learned:default", seeds: int = 20, quick: bool = False,
         out: Path = RESULTS, workers: int | None = None, train: bool = True,
         episodes: int = 16, epochs: int = 25, horizon: float | None = None
         ) -> list[dict[str, Any]]:
     """Run parts A, B (and C) and write ``generalisation.{md,csv,png}`` into ``out``.
 
     Args:
-        agent: The learned agent (``learned:deepsocs-env``, ``learned:default``, ``learned:PATH``
+        agent: The learned agent (``learned:default``, ``learned:deepsocs-env``, ``learned:PATH``
             or PATH).
         seeds: Evaluation seeds per cell (from 100000).
         quick: 3 seeds, fewer cells, 2 BC episodes and 2 epochs.
@@ -107,28 +133,35 @@ def run(agent: str = "learned:deepsocs-env", seeds: int = 20, quick: bool = Fals
         train: Run part C (trains two BC agents).
         episodes: BC teacher episodes (part C).
         epochs: BC epochs (part C).
-        horizon: Override the preset's 5000 us run length (tests).
+        horizon: Override every scenario's run length (us; tests).
 
     Returns:
         One CSV row per (part, condition, scheduler).
     """
     timer = Timer()
-    scales, sigmas, mixes = SCALES, SIGMAS, MIXES
+    scales, sigmas, mixes, platforms = SCALES, SIGMAS, MIXES, PLATFORMS
+    fixed_size = agent in ("learned:deepsocs-env", "deepsocs-env")
+    if fixed_size:  # its observation fits canonical3 and at most 3 x 10 tasks only
+        platforms = {}
     if quick:
         seeds, scales, sigmas = min(seeds, 3), (10.0, 200.0), (0.0, 1.0)
         mixes = {k: v for k, v in MIXES.items() if k.startswith(("top", "peft"))}
+        platforms = dict(list(PLATFORMS.items())[:1])
         episodes, epochs = min(episodes, 2), min(epochs, 2)
     agent_name = agent_scheduler(agent)
     seed_list = list(range(FIRST_EVAL_SEED, FIRST_EVAL_SEED + seeds))
     base = DEEPSOCS.scenario
     if horizon is not None:
         base = base.replace(horizon=horizon)
+        platforms = {k: v.replace(horizon=horizon) for k, v in platforms.items()}
     rows: list[dict[str, Any]] = []
     body: list[str] = [f"Agent: `{agent_name}`. Seeds {seed_list[0]}..{seed_list[-1]} "
                        f"({len(seed_list)} per cell, shared by the schedulers of a cell). "
-                       "Mean latency of completed jobs (us), mean ± s.e.; 'vs' columns: "
-                       "relative difference of the means, with the paired difference "
-                       "(us ± s.e.) in brackets.", ""]
+                       "Censored mean latency (us; jobs unfinished at the end count at their "
+                       "age then), mean ± s.e.; every comparison and verdict below uses it. "
+                       "'vs' columns: relative difference of the means, with the paired "
+                       "difference (us ± s.e.) in brackets. The CSV adds the completed-jobs "
+                       "mean and the completed counts.", ""]
 
     # A. load and noise
     schedulers = [agent_name, "heft-rt", "etf"]
@@ -138,9 +171,12 @@ def run(agent: str = "learned:deepsocs-env", seeds: int = 20, quick: bool = Fals
     for (scale, sigma), res in run_cells(cells, schedulers, seed_list, workers):
         table.append(_cell(rows, res, "A load/noise", f"scale {scale:g}, sigma {sigma:g}",
                            schedulers, agent_name, agent_name,
-                           trained=scale == 25.0 and sigma in (0.0, 0.5)))
+                           trained=sigma in (0.0, 0.5) and (
+                               scale == 25.0 if fixed_size else scale in (25.0, 50.0, 100.0))))
     names = [label(n, agent_name) for n in schedulers]
-    body += ["## A. Load and noise shift (trained: scale 25, sigma 0 and 0.5)", "",
+    trained_at = ("scale 25, sigma 0 and 0.5" if fixed_size
+                  else "scales 25, 50, 100, sigma 0 and 0.5")
+    body += [f"## A. Load and noise shift (trained: {trained_at})", "",
              *md_table(["condition", *names, "agent vs HEFT_RT", "agent vs ETF"], table), ""]
 
     # B. job mixes
@@ -153,13 +189,24 @@ def run(agent: str = "learned:deepsocs-env", seeds: int = 20, quick: bool = Fals
                            agent_name, agent_name, trained=mix.startswith("canonical")))
     names = [label(n, agent_name) for n in schedulers]
     body += ["## B. Job-mix shift on canonical3 (scale 25)", "",
-             *md_table(["condition", *names, "agent vs HEFT_RT", "agent vs ETF"], table), "",
-             "Mixes that do not fit the agent's observation: every DS3 radio/radar job "
-             "(`wifi_tx`, `wifi_rx`, `lag`, `sct`, `scr`, `temp_mit`) needs PE types "
-             "(A7, A15, FFT, Viterbi, MM) that canonical3 lacks, and other platforms have "
-             "more than 3 PEs; the paper workloads have up to 30 tasks per job (the "
-             "checkpoint holds 3 x 10). They need an agent trained with larger `max_nodes`/"
-             "`max_pes`.", ""]
+             *md_table(["condition", *names, "agent vs HEFT_RT", "agent vs ETF"], table), ""]
+    if fixed_size:
+        body += ["Mixes that do not fit this agent's observation: every DS3 radio/radar job "
+                 "needs PE types (A7, A15, FFT, Viterbi, MM) that canonical3 lacks, other "
+                 "platforms have more than 3 PEs, and the paper workloads have up to 30 tasks "
+                 "per job (the checkpoint holds 3 x 10); part D is skipped.", ""]
+
+    # D. platforms and loads
+    if platforms:
+        schedulers = [agent_name, *PLATFORM_HEURISTICS]
+        table = []
+        for cond, res in run_cells(list(platforms.items()), schedulers, seed_list, workers):
+            table.append(_cell(rows, res, "D platform", cond, schedulers, agent_name,
+                               agent_name, trained=False))
+        names = [label(n, agent_name) for n in schedulers]
+        body += ["## D. Platform and load shift", "",
+                 *md_table(["condition", *names, "agent vs HEFT_RT", "agent vs ETF"], table),
+                 ""]
 
     # C. cross-train
     t_train = 0.0
@@ -173,7 +220,7 @@ def run(agent: str = "learned:deepsocs-env", seeds: int = 20, quick: bool = Fals
                  for scale in CROSS_SCALES for sigma in MIX_SIGMAS]
         table = []
         for (scale, sigma), res in run_cells(cells, schedulers, seed_list, workers):
-            lat = {n: res.values(n, "mean_latency") for n in schedulers}
+            lat = {n: res.values(n, METRIC) for n in schedulers}
             line = [f"scale {scale:g}, sigma {sigma:g}"]
             for name in schedulers:
                 lab = agents.get(name, name)
@@ -202,7 +249,8 @@ def _row(part: str, condition: str, lab: str, res: Any, name: str,
          lat: dict[str, list[float]], trained: bool) -> dict[str, Any]:
     m, s = mean_sem(lat[name])
     row = {"part": part, "condition": condition, "scheduler": lab,
-           "mean_latency": round(m, 3), "sem": round(s, 3),
+           "censored_latency": round(m, 3), "sem": round(s, 3),
+           "completed_mean_latency": round(mean_sem(res.values(name, "mean_latency"))[0], 3),
            "completed": round(mean_sem(res.values(name, "completed"))[0], 2),
            "in_training_distribution": trained if lab.startswith(("agent", "BC@")) else "",
            "seeds": len(lat[name])}
@@ -216,7 +264,7 @@ def _row(part: str, condition: str, lab: str, res: Any, name: str,
 
 def _cell(rows: list[dict[str, Any]], res: Any, part: str, condition: str,
           schedulers: list[str], agent_name: str, focus: str, trained: bool) -> list[str]:
-    lat = {n: res.values(n, "mean_latency") for n in schedulers}
+    lat = {n: res.values(n, METRIC) for n in schedulers}
     for name in schedulers:
         rows.append(_row(part, condition, label(name, agent_name), res, name, lat,
                          trained and name == focus))
@@ -239,7 +287,8 @@ def _verdict(row: dict[str, Any], ref: str) -> str:
 
 def _reading(rows: list[dict[str, Any]]) -> list[str]:
     out = []
-    for part, what in (("A load/noise", "load/noise conditions"), ("B mix", "job mixes")):
+    for part, what in (("A load/noise", "load/noise conditions"), ("B mix", "job mixes"),
+                       ("D platform", "platform/load conditions")):
         agent = [r for r in rows if r["part"] == part and r["scheduler"] == AGENT]
         if not agent:
             continue
@@ -254,22 +303,24 @@ def _reading(rows: list[dict[str, Any]]) -> list[str]:
     if cross:
         for cond in dict.fromkeys(r["condition"] for r in cross):
             sub = {r["scheduler"]: r for r in cross if r["condition"] == cond}
-            out.append(f"Cross-train, {cond}: BC@25 {sub['BC@25']['mean_latency']:.1f} us, "
-                       f"BC@100 {sub['BC@100']['mean_latency']:.1f} us, ETF "
-                       f"{sub['etf']['mean_latency']:.1f} us.")
+            out.append(f"Cross-train, {cond}: BC@25 {sub['BC@25']['censored_latency']:.1f} us, "
+                       f"BC@100 {sub['BC@100']['censored_latency']:.1f} us, ETF "
+                       f"{sub['etf']['censored_latency']:.1f} us.")
     if cross:
-        gaps = [r["mean_latency"] - s["mean_latency"] for r in cross if r["scheduler"] == "BC@25"
+        gaps = [r["censored_latency"] - s["censored_latency"]
+                for r in cross if r["scheduler"] == "BC@25"
                 for s in cross if s["scheduler"] == "BC@100" and s["condition"] == r["condition"]]
-        out.append("Training load matters little: the two BC agents differ by "
+        out.append("The two BC agents differ by "
                    f"{min(gaps):+.1f} to {max(gaps):+.1f} us (BC@25 minus BC@100) across the "
                    "four conditions, including at each one's own training scale.")
-    out.append("Latency counts completed jobs only; the CSV also has the completed-job "
-               "counts (a scheduler that completes fewer jobs can look faster).")
+    out.append("Verdicts use the censored mean latency; the CSV also has the completed-jobs "
+               "mean and counts (by the completed-jobs mean alone, a scheduler that completes "
+               "fewer jobs can look faster).")
     return out
 
 
 def _plot(rows: list[dict[str, Any]], path: Path, n_seeds: int) -> None:
-    parts = [p for p in ("A load/noise", "B mix", "C cross-train")
+    parts = [p for p in ("A load/noise", "B mix", "C cross-train", "D platform")
              if any(r["part"] == p for r in rows)]
     fig, axes = plt.subplots(1, len(parts), figsize=(5.5 * len(parts), 4.2), squeeze=False)
     for ax, part in zip(axes[0], parts, strict=True):
@@ -287,7 +338,7 @@ def _plot(rows: list[dict[str, Any]], path: Path, n_seeds: int) -> None:
         ax.axhline(0, color="grey", lw=0.8)
         ax.set_xticks([i + 0.4 - width / 2 for i in range(len(conditions))],
                       [c.replace(", ", "\n") for c in conditions], fontsize=7)
-        ax.set_ylabel("mean latency vs ETF (%)")
+        ax.set_ylabel("censored mean latency vs ETF (%)")
         ax.set_title(part)
         ax.legend(fontsize=7)
         ax.grid(axis="y", alpha=0.3)
@@ -298,7 +349,7 @@ def _plot(rows: list[dict[str, Any]], path: Path, n_seeds: int) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Command line."""
-    parser = study_parser(__doc__, "learned:deepsocs-env", 20, "evaluation seeds per cell")
+    parser = study_parser(__doc__, "learned:default", 20, "evaluation seeds per cell")
     parser.add_argument("--no-train", action="store_true",
                         help="skip part C (the cross-train check trains two BC agents)")
     parser.add_argument("--episodes", type=int, default=16, help="part C: BC teacher episodes")
