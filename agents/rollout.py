@@ -1,8 +1,10 @@
 """``rollout:BASE``: a lookahead scheduler that improves on any heuristic by simulating ahead.
 
 At each decision point it places the ready tasks one at a time. For each
-placement it takes the ``k`` candidate (task, PE) pairs that finish earliest
-(the base heuristic's own first choice always among them), and for each it
+placement it takes the ``k`` most promising candidate (task, PE) pairs by the
+objective's one-step estimate (earliest finish for latency; the task's energy,
+or energy x time to finish, for the energy objectives), the base heuristic's
+own first choice always among them, and for each it
 forks the run (:meth:`socsim.simulator.Simulator.fork`, a *what-if* fork that
 samples future arrivals and noise afresh), applies the candidate, lets BASE
 schedule everything else for a horizon, and scores the outcome. The
@@ -47,6 +49,8 @@ from socsim.registry import make_scheduler, register_scheduler_prefix
 from socsim.scheduler import Scheduler, SchedulerView
 from socsim.simulator import Simulator
 from socsim.state import JobState
+
+from .runtime import task_energy
 
 OBJECTIVES = ("latency", "energy", "edp")
 
@@ -218,8 +222,16 @@ class RolloutScheduler:
 
     def _candidates(self, view: SchedulerView, first: tuple[int, int, int]
                     ) -> list[tuple[int, int, int]]:
-        """The base's choice, then the other earliest-finishing (task, PE) pairs, k in all."""
+        """The base's choice, then the other most promising (task, PE) pairs, k in all.
+
+        Promise is the objective's one-step estimate: the earliest finish
+        (``latency``), the task's own energy there (``energy``: active power x
+        time plus input transfers), or their product with the time to finish
+        (``edp``). Ranking by finish alone would never offer an energy
+        objective the slower, frugal PEs it needs.
+        """
         now = view.now
+        objective = self.config.objective
         scored = []
         for job, task in view.ready:
             state = view.job(job)
@@ -228,7 +240,12 @@ class RolloutScheduler:
                     continue
                 done = finish_on(state, task, pe, now, view.available_at(pe),
                                  view.exec_time(job, task, pe), view.transfer_time).finish
-                scored.append((done, job, task, pe))
+                if objective == "latency":
+                    key = done
+                else:
+                    energy = task_energy(view, job, task, pe)
+                    key = energy if objective == "energy" else energy * (done - now)
+                scored.append((key, job, task, pe))
         scored.sort()
         return [first] + [(j, t, p) for _, j, t, p in scored[:self.config.k - 1]]
 
