@@ -29,7 +29,7 @@ from .baseline import BaselineCache, ratios
 from .core import PLACEMENTS, Engine, InvalidAction
 from .generator import InstanceGenerator, apply_overrides
 from .observation import GraphObservation
-from .render import render_gantt, render_text
+from .render import HumanWindow, render_gantt, render_text
 from .rewards import RewardSpec
 from .spaces import (
     Limits,
@@ -129,6 +129,7 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or "
                              f"None, got {render_mode!r}")
         self.render_mode = render_mode
+        self._window: HumanWindow | None = None
         self.copy = bool(copy)
         self.placement = placement
         self.invalid_action = invalid_action
@@ -136,8 +137,9 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
                                 else in_order_queues)
         scenario = apply_overrides(scenario if scenario is not None else self.default_scenario(),
                                    scenario_fields)
+        drawn = render_mode in ("rgb_array", "human")  # the Gantt chart needs the trace
         self.generator = self._make_generator(scenario, arrivals=arrivals, faults=faults,
-                                              keep_trace=keep_trace or render_mode == "rgb_array")
+                                              keep_trace=keep_trace or drawn)
         self.limits = self._limits(max_jobs, max_nodes, max_edges, max_pes)
         time_scale = (self.generator.typical_job_time() if time_scale is None
                       else _positive_scale("time_scale", time_scale, "microseconds"))
@@ -292,19 +294,28 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
         return self.engine.sim.truncated
 
     def render(self) -> str | np.ndarray | None:
-        """``ansi``: a text summary; ``rgb_array``: the Gantt chart so far; ``human``: prints."""
+        """``ansi``: a text summary; ``rgb_array``: the Gantt chart so far; ``human``: a window.
+
+        ``human`` opens a matplotlib window with the Gantt chart so far where a
+        display exists (:class:`~socsim.envs.render.HumanWindow`), and prints
+        the text summary where none does.
+        """
         if not self._started or self.render_mode is None:
             return None
         if self.render_mode == "rgb_array":
             return render_gantt(self.engine.sim)
         text = render_text(self.engine.sim, self.engine.tracker.episode_return)
         if self.render_mode == "human":
-            print(text)
+            if self._window is None:
+                self._window = HumanWindow(self.metadata["render_fps"])
+            self._window.show(self.engine.sim, text)
             return None
         return text
 
     def close(self) -> None:
-        """Nothing to release (the emulator holds no external resources)."""
+        """Close the ``human`` window, if one is open (the emulator holds nothing else)."""
+        if getattr(self, "_window", None) is not None:
+            self._window.close()
 
     # ------------------------------------------------- driven from outside
     def attach_simulator(self, run: Simulator | SchedulerView) -> None:

@@ -67,7 +67,6 @@ from .base import INVALID_ACTION_POLICIES, SchedulingEnv, _as_action
 from .core import InvalidAction
 from .dag_schedule import DAGScheduleEnv
 from .deepsocs import DeepSoCSEnv
-from .render import render_gantt, render_text
 from .soc_stream import SoCStreamEnv
 from .spaces import observation_space
 
@@ -282,16 +281,14 @@ class ClusterGame:
         return self.env._final_info()
 
     def render(self, render_mode: str | None) -> str | np.ndarray | None:
-        """Text summary or Gantt chart, as in the single-agent environment."""
+        """Text, Gantt chart or window: the single-agent environment's (built in that mode)."""
         if render_mode is None or not self.env._started:
             return None
-        if render_mode == "rgb_array":
-            return render_gantt(self.engine.sim)
-        text = render_text(self.engine.sim, self.engine.tracker.episode_return)
-        if render_mode == "human":
-            print(text)
-            return None
-        return text
+        return self.env.render()
+
+    def close(self) -> None:
+        """Close the single-agent environment's ``human`` window, if one is open."""
+        self.env.close()
 
 
 class SoCParallelEnv(ParallelEnv):
@@ -375,7 +372,8 @@ class SoCParallelEnv(ParallelEnv):
         return self.game.render(self.render_mode)
 
     def close(self) -> None:
-        """Nothing to release."""
+        """Close the ``human`` window, if one is open."""
+        self.game.close()
 
     def state(self) -> np.ndarray:
         """The global state (in :attr:`state_space`): the shared arrays, flattened."""
@@ -482,7 +480,8 @@ class SoCAECEnv(AECEnv):
         return self.game.render(self.render_mode)
 
     def close(self) -> None:
-        """Nothing to release."""
+        """Close the ``human`` window, if one is open."""
+        self.game.close()
 
 
 def parallel_env(**kwargs: Any) -> SoCParallelEnv:

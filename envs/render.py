@@ -55,3 +55,97 @@ def render_gantt(sim: Simulator, title: str | None = None) -> np.ndarray:
 
     return gantt_rgb_array(sim.trace, sim.platform, title=title, until=max(sim.now, 1.0),
                            down=sim.down_intervals())
+
+
+#: matplotlib backends that draw to a file or an array, never to a screen.
+_NO_WINDOW = frozenset({"agg", "cairo", "pdf", "pgf", "ps", "svg", "template"})
+
+
+def display_backend() -> str | None:
+    """The matplotlib backend that can open a window here, or ``None`` (headless, notebook).
+
+    matplotlib picks a non-interactive backend by itself when no display
+    exists (``agg`` on a Linux machine without ``DISPLAY``); ``MPLBACKEND``
+    chooses one explicitly. Notebook backends are not windows either.
+    """
+    import matplotlib
+
+    backend = matplotlib.get_backend().lower()
+    if backend in _NO_WINDOW or backend.startswith("module://") or backend in (
+            "nbagg", "notebook", "webagg"):
+        return None
+    return backend
+
+
+class HumanWindow:
+    """``render_mode="human"``: a window with the Gantt chart so far, or text where none opens.
+
+    Where matplotlib has a screen backend, the first render opens a figure
+    and each later one replaces its picture (the ``rgb_array`` frame) and
+    waits ``1 / fps`` seconds, Gymnasium's convention for human rendering.
+    Without a display (or if the window cannot open), each render prints
+    the text summary instead, and the first says why once on stderr.
+    """
+
+    def __init__(self, fps: float) -> None:
+        self.fps = fps
+        self._figure: object | None = None
+        self._image: object | None = None
+        self._text_only: bool | None = None
+
+    @property
+    def text_only(self) -> bool:
+        """Whether renders print text (decided at the first render)."""
+        return bool(self._text_only)
+
+    def show(self, sim: Simulator, summary: str) -> None:
+        """Show the state of ``sim`` (the window, or ``summary`` on stdout)."""
+        if self._text_only is None:
+            backend = display_backend()
+            self._text_only = backend is None
+            if backend is None:
+                import sys
+
+                print("socsim: render_mode='human' found no display (matplotlib backend "
+                      "non-interactive); printing a text summary at each step instead. Set "
+                      "MPLBACKEND=TkAgg (or another screen backend) where a display exists.",
+                      file=sys.stderr)
+        if self._text_only:
+            print(summary)
+            return
+        try:
+            self._draw(sim, summary)
+        except Exception as exc:  # any GUI failure: fall back, once, and say so
+            import sys
+
+            print(f"socsim: render_mode='human' could not open a window ({exc}); printing a "
+                  "text summary at each step instead", file=sys.stderr)
+            self._text_only = True
+            print(summary)
+
+    def _draw(self, sim: Simulator, summary: str) -> None:
+        import matplotlib.pyplot as plt
+
+        frame = render_gantt(sim)
+        figure = self._figure
+        if figure is None or not plt.fignum_exists(figure.number):  # type: ignore[attr-defined]
+            height, width = frame.shape[:2]
+            figure, axes = plt.subplots(figsize=(width / 100, height / 100 + 0.4))
+            axes.set_axis_off()
+            self._figure, self._image = figure, axes.imshow(frame)
+            figure.tight_layout()
+        elif self._image.get_array().shape != frame.shape:  # type: ignore[union-attr]
+            self._image.set_extent((-0.5, frame.shape[1] - 0.5, frame.shape[0] - 0.5, -0.5))  # type: ignore[union-attr]
+            self._image.set_data(frame)  # type: ignore[union-attr]
+        else:
+            self._image.set_data(frame)  # type: ignore[union-attr]
+        figure.suptitle(summary.splitlines()[0], fontsize=9)  # type: ignore[union-attr]
+        plt.pause(1.0 / self.fps)
+
+    def close(self) -> None:
+        """Close the window, if one is open."""
+        if self._figure is not None:
+            import matplotlib.pyplot as plt
+
+            plt.close(self._figure)  # type: ignore[arg-type]
+            self._figure = self._image = None

@@ -295,11 +295,57 @@ def test_rgb_array_rendering_is_the_gantt_chart_so_far() -> None:
         render_gantt(plain.unwrapped.simulator)
 
 
-def test_human_rendering_prints(capsys: pytest.CaptureFixture[str]) -> None:
+def test_human_rendering_prints_where_no_display_exists(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    env = gym.make("socsim/DAGSchedule-v0", render_mode="human")  # matplotlib: agg here
+    env.reset(seed=0)
+    env.step(0)
+    out = capsys.readouterr()
+    assert "P3" in out.out
+    assert out.err.count("found no display") == 1  # said once, not at every step
+
+
+def test_human_rendering_draws_the_gantt_chart_in_a_window_where_a_display_exists(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import matplotlib.pyplot as plt
+
+    from socsim.envs import render
+
+    pauses: list[float] = []
+    monkeypatch.setattr(render, "display_backend", lambda: "tkagg")  # pretend a screen
+    monkeypatch.setattr(plt, "pause", pauses.append)  # the agg canvas stands in for it
+    env = gym.make("socsim/DAGSchedule-v0", render_mode="human")
+    env.reset(seed=0)
+    window = env.unwrapped._window
+    assert window is not None and not window.text_only
+    first = window._image.get_array().copy()
+    for action in range(3):
+        mask = env.unwrapped.action_masks()
+        env.step(int(np.flatnonzero(mask)[0]) if mask.any() else action)
+    figure = window._figure
+    assert plt.fignum_exists(figure.number)
+    assert not np.array_equal(window._image.get_array(), first)  # bars were added
+    assert "t = " in figure._suptitle.get_text()
+    assert pauses and all(p == pytest.approx(1 / env.metadata["render_fps"]) for p in pauses)
+    env.close()
+    assert not plt.fignum_exists(figure.number)
+
+
+def test_human_rendering_falls_back_to_text_if_the_window_fails(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from socsim.envs import render
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("no $DISPLAY")
+
+    monkeypatch.setattr(render, "display_backend", lambda: "tkagg")
+    monkeypatch.setattr(render.HumanWindow, "_draw", broken)
     env = gym.make("socsim/DAGSchedule-v0", render_mode="human")
     env.reset(seed=0)
     env.step(0)
-    assert "P3" in capsys.readouterr().out
+    out = capsys.readouterr()
+    assert out.err.count("could not open a window (no $DISPLAY)") == 1
+    assert out.out.count("t = ") == 2
 
 
 def test_streaming_defaults() -> None:
