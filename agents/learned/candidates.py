@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from socsim.placement import finish_on
+from socsim.placement import TransferMemo, inputs_ready_each
 from socsim.scheduler import SchedulerView
 
 #: Names of the feature columns, in order (documentation and tests).
@@ -84,10 +84,15 @@ class Candidates:
 
 
 class ScaleCache:
-    """Per profile, the mean expected task cost and the total (computed once per profile)."""
+    """What stays true across a run's decisions, computed once.
+
+    Per profile, the mean expected task cost and the per-task costs; the
+    platform's transfer times.
+    """
 
     def __init__(self) -> None:
         self._mean: dict[object, tuple[float, list[float]]] = {}
+        self._memo: tuple[object, TransferMemo] | None = None
 
     def of(self, profile: object) -> tuple[float, list[float]]:
         """``(mean task cost, per-task mean cost)`` of a bound profile."""
@@ -97,13 +102,21 @@ class ScaleCache:
             found = self._mean[profile] = (sum(costs) / max(len(costs), 1), costs)
         return found
 
+    def transfers(self, view: SchedulerView) -> TransferMemo:
+        """The platform's transfer times, memoised (the same numbers as ``view.transfer_time``)."""
+        platform = view.platform
+        if self._memo is None or self._memo[0] is not platform:
+            self._memo = (platform, TransferMemo(platform.num_pes, view.transfer_time))
+        return self._memo[1]
+
 
 def candidates(view: SchedulerView, cache: ScaleCache | None = None) -> Candidates:
     """Every (ready task, live eligible PE) pair of the decision, with its features.
 
     Args:
         view: The simulator's view at a decision point.
-        cache: Per-profile scales kept across calls (a run's profiles repeat).
+        cache: Per-profile scales and transfer times kept across calls (a run's
+            profiles repeat).
     """
     cache = cache or ScaleCache()
     now = view.now
@@ -117,8 +130,14 @@ def candidates(view: SchedulerView, cache: ScaleCache | None = None) -> Candidat
     platform = view.platform
     live = [pe for pe in range(platform.num_pes) if view.is_alive(pe)]
     free = {pe: view.available_at(pe) for pe in live}
-    gaps = {pe: (view.free_at(pe) - free[pe]) * inv if view.queue_length(pe) else 0.0
-            for pe in live}
+    queued = {pe: view.queue_length(pe) for pe in live}
+    gaps = {pe: (view.free_at(pe) - free[pe]) * inv if queued[pe] else 0.0 for pe in live}
+    # Per live PE, what every one of its rows repeats: when it can start a task (not
+    # before now), that time from now, idleness, queue length and active power.
+    floors = {pe: max(free[pe], now) for pe in live}
+    pe_part = {pe: ((floors[pe] - now) * inv, 1.0 if view.is_idle(pe) else 0.0,
+                    math.log1p(queued[pe])) for pe in live}
+    power = {pe: view.active_power(pe) for pe in live}
     load = sum(free[pe] - now for pe in live) * inv / max(len(live), 1)
     oldest = min((state.arrival for state in jobs.values()), default=now)
     horizon = view.horizon
@@ -129,12 +148,13 @@ def candidates(view: SchedulerView, cache: ScaleCache | None = None) -> Candidat
     task_of: list[int] = []
     best_pe: list[int] = []  # per placeable task, the PE where it finishes first
     pe_of: list[int] = []
-    transfer = view.transfer_time
+    memo = cache.transfers(view)
     ranks = [view.profile(job).upward_rank[task] for job, task in ready]
     top_rank = max(ranks, default=1.0) or 1.0
     n_ready = len(ready)
     glob = [math.log1p(n_ready), math.log1p(len(jobs)), math.log1p(len(live)), load,
             horizon_left]
+    log, inf = math.log, -math.inf
     for index, (job, task) in enumerate(ready):
         state = jobs[job]
         profile = state.profile
@@ -147,28 +167,30 @@ def candidates(view: SchedulerView, cache: ScaleCache | None = None) -> Candidat
         if not pes:
             continue
         slot = len(best_pe)  # this task's number among the placeable ones
-        execs = [view.exec_time(job, task, pe) for pe in pes]
-        choices = [finish_on(state, task, pe, now, free[pe], t, transfer)
-                   for pe, t in zip(pes, execs, strict=True)]
-        energies = [t * view.active_power(pe) for pe, t in zip(pes, execs, strict=True)]
+        execs = view.exec_times(job, task, pes)
+        # finish_on's start, for every PE at once: the inputs' arrival, not before the floor.
+        arrivals = inputs_ready_each(state, task, pes, memo, inf)
+        starts = [at if at > floors[pe] else floors[pe]
+                  for pe, at in zip(pes, arrivals, strict=True)]
+        ends = [start + t for start, t in zip(starts, execs, strict=True)]
+        energies = [t * power[pe] for pe, t in zip(pes, execs, strict=True)]
         least_exec = min(execs)
         least_energy = min(energies)
-        finishes = sorted(c.finish for c in choices)
+        finishes = sorted(ends)
         least_finish = finishes[0]
         sufferage = (finishes[1] - least_finish) * inv if len(finishes) > 1 else 0.0
-        best_pe.append(pes[min(range(len(pes)), key=lambda k: choices[k].finish)])
+        best_pe.append(pes[min(range(len(pes)), key=ends.__getitem__)])
         base = [ranks[index] * inv, ranks[index] / top_rank,
                 math.log1p(len(profile.succs[task])), (now - state.arrival) * inv,
                 1.0 if state.arrival == oldest else 0.0, info[0], info[1],
                 index / max(n_ready - 1, 1), *glob]
-        for pe, t, choice, energy in zip(pes, execs, choices, energies, strict=True):
-            floor = max(free[pe], now)
+        for pe, t, start, end, energy in zip(pes, execs, starts, ends, energies, strict=True):
+            pe_free, idle, log_queue = pe_part[pe]
             rows.append([
-                (choice.finish - now) * inv, choice.finish, choice.finish - least_finish,
-                t * inv, math.log(t / least_exec) if least_exec > 0 and t > 0 else 0.0,
-                (choice.start - floor) * inv, (floor - now) * inv,
-                1.0 if view.is_idle(pe) else 0.0, math.log1p(view.queue_length(pe)),
-                math.log(energy / least_energy) if least_energy > 0 and energy > 0 else 0.0,
+                (end - now) * inv, end, end - least_finish,
+                t * inv, log(t / least_exec) if least_exec > 0 and t > 0 else 0.0,
+                (start - floors[pe]) * inv, pe_free, idle, log_queue,
+                log(energy / least_energy) if least_energy > 0 and energy > 0 else 0.0,
                 1.0 if t == least_exec else 0.0, *base, sufferage, 0.0, gaps[pe]])
             pairs.append((job, task, pe))
             task_of.append(slot)
