@@ -1,15 +1,17 @@
-"""``rollout:etf`` against ETF, HEFT_RT and EFT on the 12 DeepSoCS cells (issue: headroom).
+"""``rollout:etf`` (or ``--rollout NAME``) against ETF, HEFT_RT and EFT on the 12 DeepSoCS cells.
 
 Cells: the ``deepsocs`` preset (canonical job on canonical3, 3 jobs in the
 system, DS3Gym's retrying arrivals, 5000 us) with the canonical profile or
 the five-profile mix ``top..top5``, Poisson scales 25, 50, 100 us, noise
 sigma 0 and 0.5. Every scheduler runs the same seeds; the table gives the
 censored mean latency (unfinished jobs counted at their age at the horizon)
-with its standard error, the paired difference of ``rollout:etf`` to ETF
-with the standard error of the paired differences, jobs completed, and
-``rollout:etf``'s CPU time per placement.
+with its standard error, the paired difference of the rollout scheduler to
+ETF with the standard error of the paired differences, jobs completed, and
+the rollout's CPU time per placement.
 
     python experiments/rollout/run.py                 # 20 seeds, about 25 min on 2 cores
+    python experiments/rollout/run.py --rollout rollout:etf-live \
+        --out experiments/rollout/etf_live.md
     python experiments/rollout/run.py --seeds 3 --quick
 """
 
@@ -26,7 +28,7 @@ from socsim.agents.scenario import PRESETS
 from socsim.registry import make_scheduler
 
 OUT = Path(__file__).resolve().parent
-SCHEDULERS = ("etf", "heft-rt", "eft", "rollout:etf")
+HEURISTICS = ("etf", "heft-rt", "eft")
 MIXES = {"canonical": "canonical", "top..top5": ",".join(f"top{k}:1" if k > 1 else "top:1"
                                                           for k in range(1, 6))}
 METRIC = "censored_mean_latency"
@@ -37,9 +39,9 @@ def sem(values: list[float]) -> float:
     return statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else 0.0
 
 
-def decision_cost(scenario, seed: int) -> float:
-    """CPU ms per placement of ``rollout:etf`` on one seed (measured in this process)."""
-    scheduler = make_scheduler("rollout:etf")
+def decision_cost(scenario, seed: int, name: str) -> float:
+    """CPU ms per placement of rollout scheduler ``name`` on one seed (in this process)."""
+    scheduler = make_scheduler(name)
     scenario.simulator(seed).run(scheduler)
     return 1000.0 * scheduler.seconds / max(scheduler.decisions, 1)
 
@@ -50,22 +52,26 @@ def main() -> None:
     parser.add_argument("--first-seed", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="scales 25 and 100 only")
+    parser.add_argument("--rollout", default="rollout:etf", help="the rollout scheduler's name")
     parser.add_argument("--out", type=Path, default=OUT / "results.md")
     args = parser.parse_args()
+    rollout = args.rollout
+    schedulers = (*HEURISTICS, rollout)
+    flags = "" if rollout == "rollout:etf" else f" --rollout {rollout} --out {args.out}"
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     scales = (25.0, 100.0) if args.quick else (25.0, 50.0, 100.0)
     base = PRESETS["deepsocs"].scenario
     lines = [
-        "# rollout:etf on the DeepSoCS cells",
+        f"# {rollout} on the DeepSoCS cells",
         "",
-        f"Command: `python experiments/rollout/run.py --seeds {args.seeds}`"
+        f"Command: `python experiments/rollout/run.py --seeds {args.seeds}{flags}`"
         + (" --quick" if args.quick else "") + f"; seeds {seeds[0]}..{seeds[-1]}.",
         "Censored mean latency in us (mean ± s.e. over seeds; unfinished jobs counted at",
-        "their age at the 5000 us horizon); `paired` is rollout:etf minus ETF, mean ± s.e.",
+        f"their age at the 5000 us horizon); `paired` is {rollout} minus ETF, mean ± s.e.",
         "of the per-seed differences; `done` the mean jobs completed; `ms/placement` the",
-        "CPU time rollout:etf spends per placement (one seed, this machine, under load).",
+        f"CPU time {rollout} spends per placement (one seed, this machine, under load).",
         "",
-        "| job mix | scale (us) | sigma | ETF | HEFT_RT | EFT | rollout:etf | paired vs ETF |"
+        f"| job mix | scale (us) | sigma | ETF | HEFT_RT | EFT | {rollout} | paired vs ETF |"
         " vs ETF | done (ETF / rollout) | ms/placement |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -74,18 +80,18 @@ def main() -> None:
         for scale in scales:
             for sigma in (0.0, 0.5):
                 scenario = base.replace(workload=workload, interarrival=scale, noise=sigma)
-                result = compare(scenario, SCHEDULERS, seeds, workers=args.workers)
-                cells = {name: result.values(name, METRIC) for name in SCHEDULERS}
-                done = {name: result.values(name, "completed") for name in SCHEDULERS}
-                diff = [r - e for r, e in zip(cells["rollout:etf"], cells["etf"], strict=True)]
+                result = compare(scenario, schedulers, seeds, workers=args.workers)
+                cells = {name: result.values(name, METRIC) for name in schedulers}
+                done = {name: result.values(name, "completed") for name in schedulers}
+                diff = [r - e for r, e in zip(cells[rollout], cells["etf"], strict=True)]
                 etf_mean = statistics.mean(cells["etf"])
-                cost = decision_cost(scenario, seeds[0])
+                cost = decision_cost(scenario, seeds[0], rollout)
                 row = [mix_name, f"{scale:g}", f"{sigma:g}"] + [
                     f"{statistics.mean(v):.2f} ± {sem(v):.2f}" for v in cells.values()] + [
                     f"{statistics.mean(diff):+.2f} ± {sem(diff):.2f}",
                     f"{100 * statistics.mean(diff) / etf_mean:+.1f} %",
                     f"{statistics.mean(done['etf']):.1f} / "
-                    f"{statistics.mean(done['rollout:etf']):.1f}",
+                    f"{statistics.mean(done[rollout]):.1f}",
                     f"{cost:.1f}"]
                 lines.append("| " + " | ".join(row) + " |")
                 print(lines[-1], flush=True)
