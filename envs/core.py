@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from socsim.errors import SchedulingError
-from socsim.placement import Choice, earliest_finish
+from socsim.placement import Choice, TransferMemo, earliest_finish
 from socsim.results import SimulationResult
 from socsim.simulator import Simulator
 from socsim.state import JobState
@@ -62,7 +62,6 @@ class Engine:
         self.seed = 0
         self._result: SimulationResult | None = None
         self._gap: list[float] = []
-        self._transfers: dict[tuple[int, int, float], float] = {}
 
     # --------------------------------------------------------------- episode
     def start(self, seed: int, *, in_order_queues: bool = False) -> None:
@@ -88,6 +87,8 @@ class Engine:
         self._counts = (-1, -1)
         self._tasks_done = -1
         self._gap = [0.0] * sim.platform.num_pes
+        # The run's own platform (a random-DAG env draws one per episode), memoised.
+        self._transfer = TransferMemo(sim.platform.num_pes, sim.platform.transfer_time)
         self.decision_index = 0
         self.running = True
         self.fault_prone = self.generator.fault_prone or sim.fault_prone
@@ -196,14 +197,6 @@ class Engine:
         """
         self._gap[pe] += wait
         self.obs.mark_placed(slot, pe)
-
-    def _transfer(self, src: int, dst: int, volume: float) -> float:
-        """The platform's transfer time, memoised (the same numbers, fewer calls)."""
-        key = (src, dst, volume)
-        time = self._transfers.get(key)
-        if time is None:
-            time = self._transfers[key] = self.generator.platform.transfer_time(src, dst, volume)
-        return time
 
     def can_wait(self) -> bool:
         """Whether waiting lets the platform make progress without a new placement.
