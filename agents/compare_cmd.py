@@ -74,6 +74,9 @@ _SCENARIO_FLAGS: list[tuple[str, dict[str, Any]]] = [
                        "one completes (DS3's inject_jobs_ASAP)"}),
     ("--throttling", {"action": "store_const", "const": True, "help": "DS3's thermal trips "
                       "cap cluster frequencies (DS3 platforms; off by default, as in DS3)"}),
+    ("--power-gating", {"action": "store_const", "const": True, "help": "DS3's power model "
+                        "gates idle cores and charges busy ones from the PG_profile rows (DS3 "
+                        "platforms; off by default)"}),
     ("--queue-discipline", {"choices": list(QUEUE_DISCIPLINES),
                             "help": "how a free PE picks from its queue: fifo (default) or "
                             "first-ready (DS3: first queued task whose inputs are there)"}),

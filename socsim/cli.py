@@ -172,6 +172,9 @@ def _add_simulate_args(sim: argparse.ArgumentParser) -> None:
     sim.add_argument("--throttling", action="store_true",
                      help="DS3's thermal trips cap cluster frequencies (DS3 platforms; off "
                      "by default, as in DS3)")
+    sim.add_argument("--power-gating", action="store_true",
+                     help="DS3's power model gates idle cores and charges busy ones from the "
+                     "PG_profile rows (DS3 platforms; off by default)")
     sim.add_argument("--out", type=Path, help="write metrics, trace, jobs, Chrome trace and "
                    "Gantt chart into this folder")
     sim.add_argument("--no-trace", action="store_true",
@@ -234,7 +237,8 @@ def scenario_from_args(args: argparse.Namespace) -> Scenario:
                     max_in_system=args.max_in_system, prefill=args.prefill, noise=args.noise,
                     dvfs=args.dvfs, fail=tuple(args.fail), mtbf=args.mtbf, mttr=args.mttr,
                     warmup=args.warmup, inject_asap=args.inject_asap,
-                    throttling=True if args.throttling else None)
+                    throttling=True if args.throttling else None,
+                    power_gating=args.power_gating)
 
 
 def metrics_table(result: SimulationResult, title: str) -> Table:

@@ -488,6 +488,9 @@ def _power_model_document(compute: list[_Resource]) -> dict[str, Any] | None:
             "profile": {_tidy(mhz): values for mhz, (values, _) in
                         sorted(resource.power["power_profile"].items())},
             "leakage_share": share}
+        if resource.power["PG_profile"]:
+            entry["gated_profile"] = {_tidy(mhz): values for mhz, (values, _) in
+                                      sorted(resource.power["PG_profile"].items())}
         thermal_input = {"BIG": "big", "LTL": "little"}.get(resource.type)
         if thermal_input:
             entry["thermal_input"] = thermal_input

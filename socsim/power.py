@@ -19,6 +19,12 @@ declares ``power_model: {kind: ds3, ...}`` gets the same rules here:
   core a quarter of it (clusters have at most four cores), and a LITTLE core
   a quarter of that again (its area). Idle cores draw only their leakage; a
   failed PE draws nothing.
+- *Power gating.* Optional (a run's ``power_gating``): idle cores of a
+  cluster are switched off and draw nothing, and ``n`` busy cores draw the
+  cluster's ``gated_profile`` (DS3's ``PG_profile`` lines: the power with the
+  other cores gated) less the leakage of those ``n`` cores, split and
+  rescaled as above, plus their leakage. Off by default (DS3's simulation of
+  its default configuration charges the ungated profile).
 - *Base power.* Memory and GPU rails draw a constant ``P_mem + P_GPU`` for the
   whole run (0.1674 W on the XU3), counted in the run's energy but in no job's.
 - *Temperature.* Optional (``thermal``): DS3's state-space hotspot model,
@@ -50,6 +56,7 @@ cluster in between.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import operator
 from collections.abc import Mapping, Sequence
@@ -107,12 +114,21 @@ class ClusterPower:
             (``"big"``, ``"little"``) or ``""`` (none, as DS3's accelerators).
         trip_mhz: Per trip point of the thermal model, the most the cluster may
             run at while throttled there (MHz; -1: no cap at that trip).
+        gated_profile: Like ``profile``, with the cluster's idle cores power-gated
+            (DS3's ``PG_profile``); used by runs with power gating on.
     """
 
     profile: tuple[tuple[float, tuple[float, ...]], ...]
     leakage_share: float
     thermal_input: str = ""
     trip_mhz: tuple[float, ...] = ()
+    gated_profile: tuple[tuple[float, tuple[float, ...]], ...] = ()
+
+    @property
+    def gated(self) -> ClusterPower:
+        """This cluster's power-gated twin: ``gated_profile`` as its profile."""
+        return ClusterPower(self.gated_profile, self.leakage_share, self.thermal_input,
+                            self.trip_mhz, self.gated_profile)
 
 
 @dataclass(frozen=True)
@@ -184,13 +200,29 @@ class ClusterEnergy:
         busy_points: Per cluster, the ``(mhz, mv)`` its cores run tasks at.
         idle_points: Per cluster, the ``(mhz, mv)`` its cores idle at.
         voltages: Per cluster, the voltage (mV) of each of its operating points, by MHz.
+        power_gating: Gate idle cores (they draw nothing) and charge busy ones from
+            each cluster's ``gated_profile``.
+
+    Raises:
+        ValueError: ``power_gating`` on a model whose clusters with a profile lack
+            a ``gated_profile``.
     """
 
     def __init__(self, model: DS3PowerModel, sizes: Sequence[int],
                  busy_points: Sequence[tuple[float, float]],
                  idle_points: Sequence[tuple[float, float]],
-                 voltages: Sequence[Mapping[float, float]]) -> None:
+                 voltages: Sequence[Mapping[float, float]], power_gating: bool = False) -> None:
+        if power_gating:
+            missing = [k for k, spec in enumerate(model.clusters)
+                       if spec.profile and not spec.gated_profile]
+            if missing:
+                raise ValueError(f"power gating needs a gated_profile for every cluster with a "
+                                 f"profile; cluster(s) {missing} have none")
+            model = dataclasses.replace(model, clusters=tuple(spec.gated if spec.profile
+                                                              else spec
+                                                              for spec in model.clusters))
         self.model = model
+        self.power_gating = power_gating
         count = len(sizes)
         self.busy = [0] * count
         self.alive = list(sizes)
@@ -205,7 +237,7 @@ class ClusterEnergy:
                                                         idle_points, voltages, strict=True):
             row, rescale = _profile_row(spec, mhz, mv, table)
             self._busy_leak.append(mv / 1000 * spec.leakage_share)
-            self._idle_leak.append(idle_mv / 1000 * spec.leakage_share)
+            self._idle_leak.append(0.0 if power_gating else idle_mv / 1000 * spec.leakage_share)
             self._rows.append(row)
             self._rescale.append(rescale)
         self._busy_a = [0.0] * count
@@ -291,7 +323,8 @@ class ClusterEnergy:
         spec = self.model.clusters[cluster]
         self._rows[cluster], self._rescale[cluster] = _profile_row(
             spec, mhz, mv, self._voltages[cluster])
-        self._busy_leak[cluster] = self._idle_leak[cluster] = mv / 1000 * spec.leakage_share
+        self._busy_leak[cluster] = mv / 1000 * spec.leakage_share
+        self._idle_leak[cluster] = 0.0 if self.power_gating else self._busy_leak[cluster]
         self._coefficients(cluster)
 
     def busy_mark(self, cluster: int, now: float) -> float:
@@ -350,6 +383,7 @@ class ClusterEnergy:
 
         DS3: the cluster's dynamic power is the profile value less the leakage of
         the profile's cores, split over the busy ones and rescaled by ``f V^2``.
+        Power-gated, the profile's cores that leak are only the busy ones.
         """
         leak = self._busy_leak[c]
         n, row = self.busy[c], self._rows[c]
@@ -357,8 +391,9 @@ class ClusterEnergy:
             self._busy_a[c], self._busy_b[c] = 0.0, leak
             return
         rescale = self._rescale[c] / n
+        leaking = min(n, len(row)) if self.power_gating else len(row)
         self._busy_a[c] = row[min(n, len(row)) - 1] * rescale
-        self._busy_b[c] = leak - leak * len(row) * rescale
+        self._busy_b[c] = leak - leak * leaking * rescale
 
     def _drive(self, thermal: Thermal) -> list[float]:
         """``B u`` now: what the rails and the clusters' powers add to each hotspot per update."""
@@ -489,12 +524,30 @@ def read_power_model(fields: Fields, doc: Any, clusters: Sequence[Cluster],
 def _read_cluster(fields: Fields, doc: Any, where: str, cluster: Cluster,
                   pe_type: PEType) -> ClusterPower:
     doc = fields.mapping(doc, where)
-    fields.unknown_keys(doc, {"profile", "leakage_share", "thermal_input", "trip_mhz"}, where)
-    profile_doc = fields.mapping(doc.get("profile", {}), f"{where}.profile")
+    fields.unknown_keys(doc, {"profile", "gated_profile", "leakage_share", "thermal_input",
+                              "trip_mhz"}, where)
+    rows = _read_profile(fields, doc.get("profile", {}), f"{where}.profile", pe_type)
+    gated = _read_profile(fields, doc.get("gated_profile", {}), f"{where}.gated_profile",
+                          pe_type)
+    share = fields.number(fields.require(doc, "leakage_share", where), f"{where}.leakage_share")
+    thermal_input = doc.get("thermal_input", "")
+    if thermal_input not in ("", *THERMAL_INPUTS):
+        raise fields.error(f"{where}.thermal_input", f"is {thermal_input!r}",
+                           f"use one of {list(THERMAL_INPUTS)}, or leave it out")
+    trips = tuple(fields.number(v, f"{where}.trip_mhz[{k}]", minimum=-1.0) for k, v in
+                  enumerate(fields.sequence(doc.get("trip_mhz", []), f"{where}.trip_mhz")))
+    return ClusterPower(profile=rows, leakage_share=share, thermal_input=thermal_input,
+                        trip_mhz=trips, gated_profile=gated)
+
+
+def _read_profile(fields: Fields, doc: Any, where: str, pe_type: PEType
+                  ) -> tuple[tuple[float, tuple[float, ...]], ...]:
+    """A ``profile`` or ``gated_profile``: per operating-point MHz, powers by busy cores."""
+    profile_doc = fields.mapping(doc, where)
     opp_mhz = {p.mhz for p in pe_type.opps}
     rows = []
     for key, values in profile_doc.items():
-        at = f"{where}.profile.{key}"
+        at = f"{where}.{key}"
         mhz = fields.number(_numeric_key(key), at, strictly_positive=True)
         if mhz not in opp_mhz:
             raise fields.error(at, f"{mhz:g} MHz is not an operating point of "
@@ -505,16 +558,7 @@ def _read_cluster(fields: Fields, doc: Any, where: str, cluster: Cluster,
             raise fields.error(at, "is empty", "list the cluster's power with 1, 2, ... "
                                "cores busy")
         rows.append((mhz, powers))
-    rows.sort()
-    share = fields.number(fields.require(doc, "leakage_share", where), f"{where}.leakage_share")
-    thermal_input = doc.get("thermal_input", "")
-    if thermal_input not in ("", *THERMAL_INPUTS):
-        raise fields.error(f"{where}.thermal_input", f"is {thermal_input!r}",
-                           f"use one of {list(THERMAL_INPUTS)}, or leave it out")
-    trips = tuple(fields.number(v, f"{where}.trip_mhz[{k}]", minimum=-1.0) for k, v in
-                  enumerate(fields.sequence(doc.get("trip_mhz", []), f"{where}.trip_mhz")))
-    return ClusterPower(profile=tuple(rows), leakage_share=share, thermal_input=thermal_input,
-                        trip_mhz=trips)
+    return tuple(sorted(rows))
 
 
 def _numeric_key(key: Any) -> Any:

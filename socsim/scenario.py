@@ -75,6 +75,8 @@ class Scenario:
             the arrival process (DS3's ``inject_jobs_ASAP``).
         throttling: DS3's thermal trips cap the clusters' frequencies (``None``:
             as the platform says; off on the ``ds3_*`` built-ins, as in DS3).
+        power_gating: DS3's power model gates idle cores and charges busy ones
+            from the clusters' gated profiles (DS3 platforms only).
     """
 
     platform: str = DEFAULT_PLATFORM
@@ -97,6 +99,7 @@ class Scenario:
     warmup: float = 0.0
     inject_asap: bool = False
     throttling: bool | None = None
+    power_gating: bool = False
 
     def replace(self, **changes: Any) -> Scenario:
         """A copy with some fields changed (unknown names raise ``TypeError``)."""
@@ -184,11 +187,17 @@ class Scenario:
                   keep_jobs: bool = False) -> Simulator:
         """A fresh simulator of this scenario for ``seed``."""
         platform = self.build_platform()
+        if self.power_gating and platform.power_model is None:
+            raise ScenarioError("platform", f"'{platform.name}' charges energy per PE, but "
+                                "power gating needs DS3's cluster power model",
+                                "a ds3_* platform or a DS3 SoC file (or leave power gating "
+                                "off)")
         return Simulator(platform, self.build_source(platform), seed=seed,
                          horizon=self.horizon, dvfs=self.build_dvfs(),
                          faults=self.build_faults(platform), keep_trace=keep_trace,
                          keep_jobs=keep_jobs, queue_discipline=self.queue_discipline,
-                         warmup=self.warmup, throttling=self.throttling)
+                         warmup=self.warmup, throttling=self.throttling,
+                         power_gating=self.power_gating)
 
     def build_dvfs(self) -> DVFSPolicy:
         """The DVFS policy or governor named by ``dvfs``."""

@@ -108,6 +108,9 @@ class Simulator:
         throttling: With DS3's power model and trip points: whether the trips
             cap the clusters' frequencies (``None``: as the platform says; DS3's
             default configuration has them off).
+        power_gating: With DS3's power model: idle cores are power-gated (draw
+            nothing) and busy ones are charged from the clusters' gated profiles
+            (DS3's ``PG_profile``); see :mod:`socsim.power`.
         queue_discipline: How a free PE picks from its queue. ``"fifo"``
             (default): only the head may start, once its inputs are there.
             ``"first-ready"``: the first queued task whose inputs are there
@@ -123,7 +126,8 @@ class Simulator:
                  horizon: float | None = None, dvfs: DVFSPolicy | None = None,
                  faults: FaultModel | None = None, keep_trace: bool = False,
                  keep_jobs: bool = False, queue_discipline: str = "fifo",
-                 warmup: float = 0.0, throttling: bool | None = None) -> None:
+                 warmup: float = 0.0, throttling: bool | None = None,
+                 power_gating: bool = False) -> None:
         for profile in source.profiles:
             if profile.platform is not platform:
                 raise ValueError(f"profile '{profile.name}' is bound to platform "
@@ -137,6 +141,10 @@ class Simulator:
             raise ValueError(f"warmup must be a time in [0, {MAX_NUMBER:g}] us, got {warmup!r}")
         self.warmup = float(warmup)
         self._throttling_asked = throttling
+        if power_gating and platform.power_model is None:
+            raise ValueError(f"power_gating needs DS3's cluster power model; platform "
+                             f"'{platform.name}' charges per PE (use a ds3_* platform)")
+        self.power_gating = bool(power_gating)
         self.platform = platform
         self.source = source
         self.seed = seed
@@ -250,7 +258,8 @@ class Simulator:
             idle.append((i.mhz, i.mv))
             voltages.append({p.mhz: p.mv for p in pe_type.opps})
             first += cluster.size
-        return ClusterEnergy(model, [c.size for c in platform.clusters], busy, idle, voltages)
+        return ClusterEnergy(model, [c.size for c in platform.clusters], busy, idle, voltages,
+                             power_gating=self.power_gating)
 
     def _init_state(self) -> None:
         self.now = 0.0

@@ -74,3 +74,19 @@ def test_listings(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["workloads"]) == 0
     out = capsys.readouterr().out
     assert "wifi_tx" in out and "ds3_default" in out
+
+
+def test_power_gating_flag_reaches_the_run_and_refuses_per_pe_platforms(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    energies = []
+    for flags in ([], ["--power-gating"]):
+        out = tmp_path / ("gated" if flags else "plain")
+        assert main(["simulate", "--jobs", "10", "--out", str(out), "--no-trace", *flags]) == 0
+        energies.append(json.loads((out / "metrics.json").read_text())["metrics"]["energy_uj"])
+    assert energies[1] < 0.8 * energies[0]
+    capsys.readouterr()
+    assert main(["simulate", "--platform", "mobile_soc", "--mix", "edge_ai",
+                 "--power-gating"]) == 2
+    err = capsys.readouterr().err
+    assert "--platform: 'mobile_soc' charges energy per PE, but power gating" in err
+    assert len(err.strip().splitlines()) == 1

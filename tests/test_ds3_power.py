@@ -44,13 +44,13 @@ class Pinned:
 
 
 def run(doc: dict[str, Any], costs: list[float], jobs: int = 1,
-        gap: float | None = None) -> tuple[Simulator, Any]:
+        gap: float | None = None, power_gating: bool = False) -> tuple[Simulator, Any]:
     platform = Platform.from_dict(doc)
     profile = JobProfile.from_dict({"name": "j", "tasks": [
         {"name": f"t{k}", "cost": {"T": cost}} for k, cost in enumerate(costs)]}).bind(platform)
     arrivals = Batch() if gap is None else FixedRate(gap)
     sim = Simulator(platform, JobSource([profile], arrivals=arrivals, max_jobs=jobs),
-                    keep_trace=True)
+                    keep_trace=True, power_gating=power_gating)
     return sim, sim.run(Pinned())
 
 
@@ -64,6 +64,51 @@ def test_busy_power_depends_on_how_many_cores_of_the_cluster_are_busy() -> None:
     assert result.metrics["base_energy_uj"] == pytest.approx(0.05 * 20)
     assert result.metrics["energy_uj"] == pytest.approx(9.0 + 17.0 + 1.0)
     assert sim.energy_so_far() == pytest.approx(result.metrics["energy_uj"])
+
+
+def test_power_gating_charges_the_gated_profile_and_nothing_for_idle_cores() -> None:
+    doc = platform_doc()
+    doc["power_model"]["clusters"]["C"]["gated_profile"] = {1000: [0.7, 1.6]}
+    _, result = run(doc, [10.0, 20.0], power_gating=True)
+    # 0..10: both busy, the gated row equals the ungated one with every core busy:
+    # (1.6 - 2 x 0.1) / 2 + 0.1 = 0.8 W each. 10..20: t1 alone, (0.7 - 1 x 0.1) / 1 + 0.1
+    # = 0.7 W (the gated row, less only its one leaking core), and PE 0, gated, draws 0.
+    energy = {record.task: record.energy for record in result.trace}
+    assert energy == pytest.approx({"t0": 8.0, "t1": 8.0 + 7.0})
+    assert result.pe_energy == pytest.approx([8.0, 15.0])
+    assert result.metrics["energy_uj"] == pytest.approx(8.0 + 15.0 + 0.05 * 20)
+    _, ungated = run(doc, [10.0, 20.0])  # the same platform, gating off: as before
+    assert ungated.pe_energy == pytest.approx([8.0 + 1.0, 17.0])
+
+
+def test_power_gating_needs_gated_profiles_and_ds3s_model() -> None:
+    with pytest.raises(ValueError, match="gated_profile for every cluster"):
+        run(platform_doc(), [10.0], power_gating=True)
+    doc = platform_doc()
+    del doc["power_model"]
+    with pytest.raises(ValueError, match="needs DS3's cluster power model"):
+        run(doc, [10.0], power_gating=True)
+    from socsim.scenario import Scenario
+
+    with pytest.raises(ValueError, match="power gating needs DS3's cluster power model"):
+        Scenario(platform="mobile_soc", mix="edge_ai", power_gating=True).simulator(0)
+
+
+def test_ds3s_soc_files_give_every_cluster_its_gated_profile() -> None:
+    """DS3's PG_profile lines: e.g. A7 at 1 GHz, 0.13/0.23/0.31/0.40 W for 1-4 busy cores."""
+    platform = catalog.get_platform("ds3_multiple_bal")
+    model = platform.power_model
+    assert model is not None
+    by_name = dict(zip([c.name for c in platform.clusters], model.clusters, strict=True))
+    assert dict(by_name["A7"].gated_profile)[1000] == (0.13, 0.23, 0.31, 0.4)
+    assert all(spec.gated_profile for spec in model.clusters if spec.profile)
+    from socsim.agents.scenario import PRESETS
+
+    scenario = PRESETS["ds3-default"].scenario.replace(jobs=20)
+    plain = scenario.simulator(0).run(make_scheduler("etf"))
+    gated = scenario.replace(power_gating=True).simulator(0).run(make_scheduler("etf"))
+    assert gated.metrics["mean_latency"] == plain.metrics["mean_latency"]  # timing unchanged
+    assert gated.metrics["energy_uj"] < 0.8 * plain.metrics["energy_uj"]
 
 
 def test_without_the_model_each_pe_draws_its_own_operating_point() -> None:
