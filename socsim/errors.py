@@ -24,6 +24,10 @@ class ConfigError(ValueError):
         self.fix = fix
         super().__init__(f"{source}: field '{field}': {problem}. Fix: {fix}")
 
+    def __reduce__(self) -> tuple[type, tuple[str, str, str, str]]:
+        """Rebuilt from its four parts, so that it crosses process boundaries (pools, Ray)."""
+        return type(self), (self.source, self.field, self.problem, self.fix)
+
 
 class SchedulingError(RuntimeError):
     """A scheduler returned an assignment the emulator cannot honour.
@@ -56,6 +60,10 @@ class ScenarioError(ValueError):
         self.problem = problem
         self.value_hint = value_hint
         super().__init__(f"Scenario.{field}: {problem}; set {field}={value_hint}")
+
+    def __reduce__(self) -> tuple[type, tuple[str, str, str]]:
+        """Rebuilt from its three parts, so that it crosses process boundaries."""
+        return type(self), (self.field, self.problem, self.value_hint)
 
     def as_flag_error(self) -> UsageError:
         """The same error for a command-line user: the flag instead of the field."""

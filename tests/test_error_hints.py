@@ -85,3 +85,16 @@ def test_limit_hint_for_compare_names_what_compare_can_do(tmp_path: Path,
     assert "max_pes=3" in text and "socsim compare takes no environment keywords" in text
     assert "socsim train --env-kwargs '{\"max_pes\": 16}'" in text and "--platform" in text
     assert "raise max_pes" not in text
+
+
+def test_config_and_scenario_errors_cross_process_boundaries_intact() -> None:
+    """A worker's error reaches the parent whole (a pool unpickles it), not as a TypeError."""
+    import pickle
+
+    from socsim.errors import ConfigError, ScenarioError
+
+    for error in (ConfigError("p.yaml", "pe_types[0].name", "is missing", "give a name"),
+                  ScenarioError("jobs", "must be >= 0, got -1", "N >= 0")):
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error) and str(copy) == str(error)
+        assert vars(copy) == vars(error)
