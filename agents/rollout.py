@@ -16,9 +16,13 @@ the base heuristic's choice, so with ``k=1`` the scheduler is BASE.
 Score (lower is better), over the jobs present at the decision (later
 arrivals act on them through contention only): ``latency``, the censored
 latency sum (a finished job's latency, an unfinished one's age when the
-rollout stops); ``energy``, the energy spent until then; ``edp``, their
-product. A rollout stops when the jobs present have all finished, or at
-its horizon.
+rollout stops); ``energy``, the run's energy up to one common time; ``edp``,
+that energy times the time the last of those jobs finishes (the run's own
+energy x makespan, restricted to them). A rollout stops when the jobs
+present have all finished, or at its horizon; for the energy objectives
+every candidate's rollout is then rerun to the latest of the candidates'
+finishing times, so that all energies cover the same interval (see
+:meth:`RolloutScheduler._energy_scores`).
 
 Name: ``rollout:BASE[,k=K][,h=US][,samples=S][,objective=latency|energy|edp]``,
 e.g. ``rollout:etf`` or ``rollout:etf,k=4,h=300,samples=2``. Defaults:
@@ -198,9 +202,7 @@ class RolloutScheduler:
         if len(candidates) == 1:
             return first
         seeds = [int(s) for s in self.rng.integers(2**31 - 1, size=self.config.samples)]
-        scores = np.array([[self._score(view, c, [seed], horizon) for seed in seeds]
-                           for c in candidates])
-        return candidates[self._pick(scores)]
+        return candidates[self._pick(self._scores(view, candidates, seeds, horizon))]
 
     @staticmethod
     def _pick(scores: np.ndarray) -> int:
@@ -252,44 +254,103 @@ class RolloutScheduler:
     def _score(self, view: SchedulerView, candidate: tuple[int, int, int], seeds: list[int],
                horizon: float) -> float:
         """Mean objective of ``candidate`` over the sampled futures ``seeds``."""
+        if self.config.objective != "latency":
+            return float(np.mean(self._energy_scores(view, [candidate], seeds, horizon)[0]))
         total = 0.0
         for seed in seeds:
-            fork = view.fork(seed, horizon=horizon)
-            present = list(fork.jobs.values())  # the fork's own job records
-            base = self._clone(view)  # the base as it stands in the run, plans included
-            self._book(view, candidate, base)
-            fork.assign(*candidate)
-            try:
-                for job, task, pe in base.decide(fork.view):  # the rest of this decision
-                    fork.assign(job, task, pe)
-                while any(job.remaining and not job.failed for job in present) \
-                        and fork.advance():
-                    for job, task, pe in base.decide(fork.view):
-                        fork.assign(job, task, pe)
-            except SchedulingError:
+            rolled = self._rollout(view, candidate, seed, horizon, until_done=True)
+            if rolled is None:
                 return math.inf
-            total += self._objective(fork, present)
+            fork, present = rolled
+            total += self._present_latency(fork, present)[0]
         return total / len(seeds)
 
-    def _objective(self, fork: Simulator, present: list[JobState]) -> float:
-        """The score of a finished rollout over the jobs present at the fork (lower is better).
+    def _scores(self, view: SchedulerView, candidates: list[tuple[int, int, int]],
+                seeds: list[int], horizon: float) -> np.ndarray:
+        """``scores[c, s]``: candidate ``c``'s objective in sampled future ``s``."""
+        if self.config.objective != "latency":
+            return self._energy_scores(view, candidates, seeds, horizon)
+        return np.array([[self._score(view, c, [seed], horizon) for seed in seeds]
+                         for c in candidates])
+
+    def _energy_scores(self, view: SchedulerView, candidates: list[tuple[int, int, int]],
+                       seeds: list[int], horizon: float) -> np.ndarray:
+        """Energy or EDP scores, every candidate's energy over the same interval.
+
+        First each candidate's rollout runs until the jobs present finish (at
+        most to the horizon): that gives its drain time, when the last of them
+        is done. Then, per sampled future, every candidate's rollout is run
+        again to the latest of those drain times, and its energy is read
+        there. Reading energy at each rollout's own end would credit a fast
+        schedule with idle energy it has not yet spent, and reading it at a
+        horizon the jobs have not reached would leave their remaining work
+        uncharged, rewarding schedules that defer it. EDP is that energy times
+        the candidate's drain time: the run's own energy x makespan,
+        restricted to the jobs present.
+        """
+        drains = np.empty((len(candidates), len(seeds)))
+        for c, candidate in enumerate(candidates):
+            for s, seed in enumerate(seeds):
+                rolled = self._rollout(view, candidate, seed, horizon, until_done=True)
+                drains[c, s] = math.inf if rolled is None else \
+                    self._present_latency(*rolled)[1]
+        scores = np.full_like(drains, math.inf)
+        for s, seed in enumerate(seeds):
+            finite = drains[np.isfinite(drains[:, s]), s]
+            if not finite.size:
+                continue
+            end = float(finite.max())
+            for c, candidate in enumerate(candidates):
+                if not math.isfinite(drains[c, s]):
+                    continue
+                rolled = self._rollout(view, candidate, seed, end, until_done=False)
+                if rolled is None:
+                    continue
+                energy = rolled[0].energy_so_far()
+                scores[c, s] = energy if self.config.objective == "energy" \
+                    else energy * drains[c, s]
+        return scores
+
+    def _rollout(self, view: SchedulerView, candidate: tuple[int, int, int], seed: int,
+                 horizon: float, until_done: bool) -> tuple[Simulator, list[JobState]] | None:
+        """A what-if fork with ``candidate`` placed, then the base heuristic to the end.
+
+        The end: the horizon, or (``until_done``) as soon as the jobs present
+        at the fork have all finished. ``None`` if the rollout got stuck.
+        """
+        fork = view.fork(seed, horizon=horizon)
+        present = list(fork.jobs.values())  # the fork's own job records
+        base = self._clone(view)  # the base as it stands in the run, plans included
+        self._book(view, candidate, base)
+        fork.assign(*candidate)
+        try:
+            for job, task, pe in base.decide(fork.view):  # the rest of this decision
+                fork.assign(job, task, pe)
+            while (not until_done or any(job.remaining and not job.failed
+                                         for job in present)) and fork.advance():
+                for job, task, pe in base.decide(fork.view):
+                    fork.assign(job, task, pe)
+        except SchedulingError:
+            return None
+        return fork, present
+
+    @staticmethod
+    def _present_latency(fork: Simulator, present: list[JobState]) -> tuple[float, float]:
+        """The censored latency sum of the jobs present at the fork, and when the last finished.
 
         Only those jobs count: later arrivals act on them through contention,
         but crediting or charging their own latency would reward holding the
         system's slots (under a cap, an early completion admits the next
-        job earlier, whose age would then count against it).
+        job earlier, whose age would then count against it). An unfinished
+        (or given-up) job counts at its age when the rollout stopped.
         """
         end = fork.now
-        latency = 0.0
+        latency, drained = 0.0, 0.0
         for job in present:
-            if job.remaining == 0:
-                latency += max(job.finish) - job.arrival
-            else:  # unfinished (or given up): its age when the rollout stopped
-                latency += end - job.arrival
-        if self.config.objective == "latency":
-            return latency
-        energy = fork.energy_so_far()
-        return energy if self.config.objective == "energy" else energy * latency
+            done = max(job.finish) if job.remaining == 0 else end
+            latency += done - job.arrival
+            drained = max(drained, done)
+        return latency, drained
 
     def _horizon(self, view: SchedulerView) -> float:
         """Where rollouts stop: ``h`` after now, or twice the longest critical path present."""

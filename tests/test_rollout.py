@@ -90,3 +90,45 @@ def test_rollout_is_available_in_compare(tmp_path, capsys) -> None:
                  "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "rollout:etf,k=2,samples=1" in out
+
+
+def test_energy_objectives_offer_the_frugal_placements_and_compare_equal_intervals(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ranking candidates by finish alone would never offer the slow, low-energy PEs."""
+    from socsim.agents.runtime import task_energy
+    from socsim.scenario import Scenario
+
+    scenario = Scenario(platform="mobile_soc", mix="edge_ai", interarrival=8000.0,
+                        max_in_system=12, jobs=3)
+    sim = scenario.simulator(0)
+    scheduler = make_scheduler("rollout:etf,k=2,objective=energy")
+    scheduler.reset(sim.view, sim.scheduler_rng)
+    assert sim.advance()
+    view = sim.view
+    first = tuple(next(iter(scheduler._clone(view).decide(view))))
+    _, second = scheduler._candidates(view, first)
+    pairs = [(job, task, pe) for job, task in view.ready
+             for pe in view.eligible_pes(job, task) if (job, task, pe) != first]
+    assert task_energy(view, *second) == min(task_energy(view, *p) for p in pairs)
+    # Every candidate's energy is read at one common time, the latest time the jobs
+    # present are done under any candidate; a latency rollout stops once they are.
+    horizon = scheduler._horizon(view)
+    forks = []
+    real_fork = type(view).fork
+
+    def recording_fork(self: object, seed: int, horizon: float | None = None) -> object:
+        forks.append(real_fork(self, seed, horizon=horizon))
+        return forks[-1]
+
+    monkeypatch.setattr(type(view), "fork", recording_fork)
+    scores = scheduler._scores(view, [first, second], [5], horizon)
+    assert scores.shape == (2, 1) and np.all(np.isfinite(scores)) and np.all(scores > 0)
+    # Two rollouts to find when each candidate's jobs are done, then both again to the later.
+    assert len(forks) == 4
+    assert view.now < forks[2].now == forks[3].now <= max(f.now for f in forks[:2])
+    latency = make_scheduler("rollout:etf,k=2,h=1e9")
+    latency.reset(view, sim.scheduler_rng)
+    forks.clear()
+    latency._score(view, first, [5], 1e9)
+    assert forks[0].now < 1e9 and not any(job.remaining for job in forks[0].jobs.values()
+                                          if job.id in view.jobs())

@@ -1,12 +1,13 @@
 """``rollout:etf`` on the papers' mix (``mobile_soc``, ``edge_ai``) and DS3's default scenario.
 
-Latency and EDP: ``rollout:etf`` (latency objective) and
-``rollout:etf,objective=edp`` against ETF, EFT, HEFT_RT and the energy-aware
-heuristics, on the same seeds. Censored mean latency (unfinished jobs at
+Latency and EDP: ``rollout:etf`` (latency objective),
+``rollout:etf,objective=edp`` and ``rollout:eft-energy,objective=edp`` (the
+lookahead over the best energy-aware heuristic) against ETF, EFT, HEFT_RT and
+the energy-aware heuristics, on the same seeds. Censored mean latency (unfinished jobs at
 their age at the end), EDP (energy x makespan, J s) and jobs completed, mean ±
 s.e. over seeds; paired differences to ETF with their standard errors.
 
-    python experiments/rollout/other.py             # 10 seeds, about 15 min on 2 cores
+    python experiments/rollout/other.py             # 10 seeds, about 40 min on 2 cores
     python experiments/rollout/other.py --seeds 2
 """
 
@@ -23,7 +24,7 @@ from socsim.scenario import SCENARIOS, Scenario
 
 OUT = Path(__file__).resolve().parent
 SCHEDULERS = ("etf", "eft", "heft-rt", "min-edp", "eft-energy", "rollout:etf",
-              "rollout:etf,objective=edp")
+              "rollout:etf,objective=edp", "rollout:eft-energy,objective=edp")
 CASES = {
     # SoCStream-v0's default scenario: 8 ms Poisson arrivals, at most 12 jobs; 30 jobs.
     "papers' mix (mobile_soc, edge_ai), 30 jobs": Scenario(
