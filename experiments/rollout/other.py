@@ -5,7 +5,8 @@ Latency and EDP: ``rollout:etf`` (latency objective),
 lookahead over the best energy-aware heuristic) against ETF, EFT, HEFT_RT and
 the energy-aware heuristics, on the same seeds. Censored mean latency (unfinished jobs at
 their age at the end), EDP (energy x makespan, J s) and jobs completed, mean ±
-s.e. over seeds; paired differences to ETF with their standard errors.
+s.e. over seeds; paired differences to ETF with their standard errors, and
+EDP relative to ETF's.
 
     python experiments/rollout/other.py             # 10 seeds, about 40 min on 2 cores
     python experiments/rollout/other.py --seeds 2
@@ -60,19 +61,22 @@ def main() -> None:
         result = compare(scenario, SCHEDULERS, seeds, workers=args.workers)
         unit, scale = ("ms", 1e-3) if scenario.platform == "mobile_soc" else ("us", 1.0)
         lines += [f"## {title}", "", f"Scenario: {scenario.describe()}.", "",
-                  f"| scheduler | censored latency ({unit}) | paired vs ETF | EDP (J s) | "
-                  "paired EDP vs ETF | completed |", "|---|---|---|---|---|---|"]
+                  f"| scheduler | censored latency ({unit}) | paired vs ETF | EDP (mJ s) | "
+                  "paired EDP vs ETF | EDP vs ETF | completed |",
+                  "|---|---|---|---|---|---|---|"]
         etf_lat = result.values("etf", "censored_mean_latency")
         etf_edp = result.values("etf", "edp")
         for name in SCHEDULERS:
             lat = [v * scale for v in result.values(name, "censored_mean_latency")]
-            edp = result.values(name, "edp")
+            edp = [1000.0 * v for v in result.values(name, "edp")]
             d_lat = [(a - b) * scale for a, b in
                      zip(result.values(name, "censored_mean_latency"), etf_lat, strict=True)]
-            d_edp = [a - b for a, b in zip(edp, etf_edp, strict=True)]
+            d_edp = [a - 1000.0 * b for a, b in zip(edp, etf_edp, strict=True)]
+            ratio = 100.0 * (statistics.mean(edp) / (1000.0 * statistics.mean(etf_edp)) - 1.0)
             done = statistics.mean(result.values(name, "completed"))
-            lines.append(f"| {name} | {cell(lat, 2)} | {cell(d_lat, 2)} | {cell(edp, 4)} | "
-                         f"{cell(d_edp, 4)} | {done:.1f} |")
+            digits = 2 if statistics.mean(edp) < 100 else 1
+            lines.append(f"| {name} | {cell(lat, 2)} | {cell(d_lat, 2)} | {cell(edp, digits)} | "
+                         f"{cell(d_edp, digits)} | {ratio:+.1f} % | {done:.1f} |")
             print(lines[-1], flush=True)
         lines.append("")
     lines.append(f"Wall time: {time.perf_counter() - wall:.0f} s.")
