@@ -153,10 +153,10 @@ def test_integer_with_too_many_digits(tmp_path: Path) -> None:
 def test_both_yaml_loaders_apply_the_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                             loader: str) -> None:
     """libyaml (when installed) and the pure-Python parser give the same answers."""
-    from socsim import documents
-    if not hasattr(documents, loader):
+    from socsim import yaml_reader
+    if not hasattr(yaml_reader, loader):
         pytest.skip("PyYAML was built without libyaml")
-    monkeypatch.setattr(documents, "_Loader", getattr(documents, loader))
+    monkeypatch.setattr(yaml_reader, "_Loader", getattr(yaml_reader, loader))
     cases = [(billion_laughs(), "<file>", "aliases"), ("[" * 5000 + "]" * 5000, "<file>", "levels"),
              ("name: &n [a, *n]\n", "name[1]", "itself"), ("a: 1\na: 2\n", "a", "twice"),
              ("a: [1\nb: 2\n", "<file>", "line 2"), ("a: *nope\n", "<file>", "alias")]
