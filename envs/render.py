@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import sys
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from socsim.simulator import Simulator
+
+if TYPE_CHECKING:  # matplotlib loads only when a picture is drawn
+    from matplotlib.figure import Figure
+    from matplotlib.image import AxesImage
 
 
 def render_text(sim: Simulator, episode_return: float, max_items: int = 8) -> str:
@@ -89,8 +96,8 @@ class HumanWindow:
 
     def __init__(self, fps: float) -> None:
         self.fps = fps
-        self._figure: object | None = None
-        self._image: object | None = None
+        self._figure: Figure | None = None
+        self._image: AxesImage | None = None
         self._text_only: bool | None = None
 
     @property
@@ -104,8 +111,6 @@ class HumanWindow:
             backend = display_backend()
             self._text_only = backend is None
             if backend is None:
-                import sys
-
                 print("socsim: render_mode='human' found no display (matplotlib backend "
                       "non-interactive); printing a text summary at each step instead. Set "
                       "MPLBACKEND=TkAgg (or another screen backend) where a display exists.",
@@ -116,8 +121,6 @@ class HumanWindow:
         try:
             self._draw(sim, summary)
         except Exception as exc:  # any GUI failure: fall back, once, and say so
-            import sys
-
             print(f"socsim: render_mode='human' could not open a window ({exc}); printing a "
                   "text summary at each step instead", file=sys.stderr)
             self._text_only = True
@@ -127,19 +130,18 @@ class HumanWindow:
         import matplotlib.pyplot as plt
 
         frame = render_gantt(sim)
-        figure = self._figure
-        if figure is None or not plt.fignum_exists(figure.number):  # type: ignore[attr-defined]
+        figure, image = self._figure, self._image
+        if figure is None or image is None or not plt.fignum_exists(figure.number):
             height, width = frame.shape[:2]
             figure, axes = plt.subplots(figsize=(width / 100, height / 100 + 0.4))
             axes.set_axis_off()
             self._figure, self._image = figure, axes.imshow(frame)
             figure.tight_layout()
-        elif self._image.get_array().shape != frame.shape:  # type: ignore[union-attr]
-            self._image.set_extent((-0.5, frame.shape[1] - 0.5, frame.shape[0] - 0.5, -0.5))  # type: ignore[union-attr]
-            self._image.set_data(frame)  # type: ignore[union-attr]
         else:
-            self._image.set_data(frame)  # type: ignore[union-attr]
-        figure.suptitle(summary.splitlines()[0], fontsize=9)  # type: ignore[union-attr]
+            if image.get_array().shape != frame.shape:  # the chart grew: refit the axes
+                image.set_extent((-0.5, frame.shape[1] - 0.5, frame.shape[0] - 0.5, -0.5))
+            image.set_data(frame)
+        figure.suptitle(summary.splitlines()[0], fontsize=9)
         plt.pause(1.0 / self.fps)
 
     def close(self) -> None:
@@ -147,5 +149,5 @@ class HumanWindow:
         if self._figure is not None:
             import matplotlib.pyplot as plt
 
-            plt.close(self._figure)  # type: ignore[arg-type]
+            plt.close(self._figure)
             self._figure = self._image = None
