@@ -201,11 +201,8 @@ class ClusterEnergy:
         idle_points: Per cluster, the ``(mhz, mv)`` its cores idle at.
         voltages: Per cluster, the voltage (mV) of each of its operating points, by MHz.
         power_gating: Gate idle cores (they draw nothing) and charge busy ones from
-            each cluster's ``gated_profile``.
-
-    Raises:
-        ValueError: ``power_gating`` on a model whose clusters with a profile lack
-            a ``gated_profile``.
+            each cluster's ``gated_profile`` (every cluster with a ``profile`` needs
+            one; the simulator checks this and names the clusters that lack it).
     """
 
     def __init__(self, model: DS3PowerModel, sizes: Sequence[int],
@@ -213,11 +210,6 @@ class ClusterEnergy:
                  idle_points: Sequence[tuple[float, float]],
                  voltages: Sequence[Mapping[float, float]], power_gating: bool = False) -> None:
         if power_gating:
-            missing = [k for k, spec in enumerate(model.clusters)
-                       if spec.profile and not spec.gated_profile]
-            if missing:
-                raise ValueError(f"power gating needs a gated_profile for every cluster with a "
-                                 f"profile; cluster(s) {missing} have none")
             model = dataclasses.replace(model, clusters=tuple(spec.gated if spec.profile
                                                               else spec
                                                               for spec in model.clusters))

@@ -144,6 +144,16 @@ class Simulator:
         if power_gating and platform.power_model is None:
             raise ValueError(f"power_gating needs DS3's cluster power model; platform "
                              f"'{platform.name}' charges per PE (use a ds3_* platform)")
+        if power_gating:
+            ungated = [cluster.name for cluster, spec in zip(
+                platform.clusters, platform.power_model.clusters, strict=True)  # type: ignore[union-attr]
+                       if spec.profile and not spec.gated_profile]
+            if ungated:
+                raise ValueError(f"{platform.source or platform.name}: power gating needs a "
+                                 f"power_model.clusters.<name>.gated_profile for cluster(s) "
+                                 f"{', '.join(ungated)}; add one (the power with the other "
+                                 "cores gated, per MHz and busy-core count), or leave power "
+                                 "gating off")
         self.power_gating = bool(power_gating)
         self.platform = platform
         self.source = source

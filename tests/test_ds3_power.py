@@ -82,7 +82,7 @@ def test_power_gating_charges_the_gated_profile_and_nothing_for_idle_cores() -> 
 
 
 def test_power_gating_needs_gated_profiles_and_ds3s_model() -> None:
-    with pytest.raises(ValueError, match="gated_profile for every cluster"):
+    with pytest.raises(ValueError, match=r"gated_profile for cluster\(s\) C;"):
         run(platform_doc(), [10.0], power_gating=True)
     doc = platform_doc()
     del doc["power_model"]
