@@ -124,6 +124,24 @@ class RolloutConfig:
         make_scheduler(self.base)  # unknown names: the registry's "did you mean"
 
 
+@dataclass(frozen=True)
+class Appraisal:
+    """What a rollout decision weighed (see :meth:`RolloutScheduler.appraise`).
+
+    Attributes:
+        choice: The placement chosen.
+        candidates: The candidate placements, the base heuristic's first.
+        scores: Each candidate's mean objective over the sampled futures
+            (lower is better; ``inf`` for a rollout that got stuck). The
+            choice need not have the least: a candidate displaces the base's
+            only when it is better by more than one paired standard error.
+    """
+
+    choice: tuple[int, int, int]
+    candidates: list[tuple[int, int, int]]
+    scores: np.ndarray
+
+
 class RolloutScheduler:
     """Lookahead by simulation over a base heuristic (see the module docstring).
 
@@ -183,12 +201,23 @@ class RolloutScheduler:
         then place something else; :meth:`commit` tells the expert what was
         placed. ``None`` when no ready task can be placed.
         """
+        found = self.appraise(view)
+        return None if found is None else found.choice
+
+    def appraise(self, view: SchedulerView) -> Appraisal | None:
+        """:meth:`choose`'s placement with the candidates it weighed and their scores.
+
+        The scores say how much each alternative would cost, which a learner
+        can use beyond the choice itself (cost-sensitive imitation: a wrong
+        pick between near-equal candidates matters less than one between far
+        apart ones). ``None`` when no ready task can be placed.
+        """
         if not view.ready:
             return None
         base_plan = [tuple(a) for a in self._clone(view).decide(view)]
         if not base_plan:
             return None
-        return self._best_around(view, base_plan[0], self._horizon(view))
+        return self._appraise_around(view, base_plan[0], self._horizon(view))
 
     def commit(self, view: SchedulerView, placement: tuple[int, int, int]) -> None:
         """Record a placement about to be applied (the base heuristic's plan follows it)."""
@@ -198,11 +227,17 @@ class RolloutScheduler:
     def _best_around(self, view: SchedulerView, first: tuple[int, int, int],
                      horizon: float) -> tuple[int, int, int]:
         """The placement to make: ``first`` (the base's) or a candidate whose rollouts beat it."""
+        return self._appraise_around(view, first, horizon).choice
+
+    def _appraise_around(self, view: SchedulerView, first: tuple[int, int, int],
+                         horizon: float) -> Appraisal:
+        """:meth:`_best_around`'s choice, with every candidate and its mean score."""
         candidates = self._candidates(view, first)
         if len(candidates) == 1:
-            return first
+            return Appraisal(first, candidates, np.zeros(1))
         seeds = [int(s) for s in self.rng.integers(2**31 - 1, size=self.config.samples)]
-        return candidates[self._pick(self._scores(view, candidates, seeds, horizon))]
+        scores = self._scores(view, candidates, seeds, horizon)
+        return Appraisal(candidates[self._pick(scores)], candidates, scores.mean(axis=1))
 
     @staticmethod
     def _pick(scores: np.ndarray) -> int:

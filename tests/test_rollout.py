@@ -132,3 +132,22 @@ def test_energy_objectives_offer_the_frugal_placements_and_compare_equal_interva
     latency._score(view, first, [5], 1e9)
     assert forks[0].now < 1e9 and not any(job.remaining for job in forks[0].jobs.values()
                                           if job.id in view.jobs())
+
+
+def test_appraise_gives_the_choice_with_every_candidates_mean_score() -> None:
+    sims = [SHORT.replace(noise=0.5).simulator(4) for _ in range(2)]
+    experts = [make_scheduler("rollout:etf,samples=3") for _ in range(2)]
+    for sim, expert in zip(sims, experts, strict=True):
+        expert.reset(sim.view, sim.scheduler_rng)
+        assert sim.advance()
+    appraisal = experts[0].appraise(sims[0].view)
+    chosen = experts[1].choose(sims[1].view)  # the same state and streams
+    assert appraisal is not None and appraisal.choice == chosen
+    assert appraisal.candidates[0] == tuple(next(iter(
+        experts[0]._clone(sims[0].view).decide(sims[0].view))))
+    assert appraisal.choice in appraisal.candidates
+    assert appraisal.scores.shape == (len(appraisal.candidates),)
+    assert np.all(np.isfinite(appraisal.scores))
+    # The scores are what the rollouts measure: the chosen one is never clearly worse.
+    assert appraisal.scores[appraisal.candidates.index(appraisal.choice)] <= \
+        appraisal.scores[0] + 1e-9

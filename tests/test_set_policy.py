@@ -11,6 +11,7 @@ from socsim.agents.learned.candidates import NUM_FEATURES, Candidates, candidate
 from socsim.agents.learned.checkpoint import CheckpointError  # noqa: E402
 from socsim.agents.learned.dagger import (  # noqa: E402
     DaggerConfig,
+    Decisions,
     Episode,
     label_episode,
     numpy_weights,
@@ -297,3 +298,27 @@ def test_a_plan_collected_without_applying_it_places_each_ready_task_once():
     assert sorted((j, t) for j, t, _ in plan) == sorted(ready)
     result = make_scheduler("rollout:learned:default,k=2,samples=1")  # finite, and runs
     assert random_dag_sim(4, seed=9).run(result).metrics["completed"] == 1
+
+
+def test_imitation_gap_reads_a_recipe_run_and_counts_departures(tmp_path, capsys):
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "experiments" / "set_agent" / "imitation_gap.py"
+    spec = importlib.util.spec_from_file_location("imitation_gap", script)
+    gap = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gap)
+    validation = [(Case("deepsocs/canonical/25/0", horizon=200.0), 50_000)]
+    Trainer(tiny_recipe(), tmp_path / "run", echo=False, validation=validation).run()
+    assert gap.main([str(tmp_path / "run")]) == 0
+    out = capsys.readouterr().out
+    assert "labels_0" in out and "labels_1" in out and "all iterations" in out
+    # The rule agrees with itself: no departures caught, none false; the policies follow.
+    assert "| earliest-finish rule |" in out and "| imitation.pt |" in out
+    data = Decisions.load(tmp_path / "run" / "labels_0.npz")
+    rule = gap.earliest_finish(data)
+    share = 100 * np.mean(data.labels != rule)
+    assert f"departs from the earliest-finish rule in {share:.1f} %" in out
+    assert share > 0  # the expert does depart from the rule
+    assert gap.main([str(tmp_path / "empty")]) == 2
+    assert "no labels_<i>.npz" in capsys.readouterr().err
