@@ -132,7 +132,8 @@ class Appraisal:
         choice: The placement chosen.
         candidates: The candidate placements, the base heuristic's first.
         scores: Each candidate's mean objective over the sampled futures
-            (lower is better; ``inf`` for a rollout that got stuck). The
+            (lower is better; ``inf`` for a rollout that got stuck; ``nan``
+            for a lone candidate, which is placed without a rollout). The
             choice need not have the least: a candidate displaces the base's
             only when it is better by more than one paired standard error.
     """
@@ -234,7 +235,7 @@ class RolloutScheduler:
         """:meth:`_best_around`'s choice, with every candidate and its mean score."""
         candidates = self._candidates(view, first)
         if len(candidates) == 1:
-            return Appraisal(first, candidates, np.zeros(1))
+            return Appraisal(first, candidates, np.full(1, np.nan))
         seeds = [int(s) for s in self.rng.integers(2**31 - 1, size=self.config.samples)]
         scores = self._scores(view, candidates, seeds, horizon)
         return Appraisal(candidates[self._pick(scores)], candidates, scores.mean(axis=1))

@@ -151,3 +151,14 @@ def test_appraise_gives_the_choice_with_every_candidates_mean_score() -> None:
     # The scores are what the rollouts measure: the chosen one is never clearly worse.
     assert appraisal.scores[appraisal.candidates.index(appraisal.choice)] <= \
         appraisal.scores[0] + 1e-9
+
+
+def test_a_lone_candidate_is_appraised_without_a_rollout() -> None:
+    sim = SHORT.replace(noise=0.5).simulator(4)
+    expert = make_scheduler("rollout:etf,k=1")
+    expert.reset(sim.view, sim.scheduler_rng)
+    assert sim.advance()
+    appraisal = expert.appraise(sim.view)
+    base = tuple(next(iter(expert._clone(sim.view).decide(sim.view))))
+    assert appraisal.choice == base and appraisal.candidates == [base]
+    assert np.isnan(appraisal.scores).all()  # nothing was rolled out

@@ -1,4 +1,4 @@
-"""Gap of ETF, HEFT_RT and EFT to the streaming lower bounds and the clairvoyant CP-SAT schedule.
+"""Gap of heuristics and rollouts to the streaming lower bounds and the clairvoyant CP-SAT schedule.
 
 Short DeepSoCS episodes (the ``deepsocs`` preset cut to ``--horizon`` us,
 noise 0 and 0.5): each (scheduler, seed) run is recorded, its censored mean
@@ -10,6 +10,9 @@ run's realised draws, hinted with the run's own schedule), with CP-SAT's
 proven bound and status. Under the preset's cap of three jobs, arrivals
 depend on the scheduler, so every run is measured against the bounds of
 its own jobs. Writes ``results.md`` (and ``results.json``) next to this file.
+
+The schedulers (``--schedulers``, comma-separated names): ETF, HEFT_RT, EFT
+and the lookahead ``rollout:etf`` and ``rollout:etf-live`` by default.
 
 Usage: ``python experiments/bounds/run.py [--seeds 5] [--time-limit 15] [--horizon 500]``
 """
@@ -29,7 +32,7 @@ from socsim.agents.scenario import DEEPSOCS
 from socsim.agents.stream_bounds import clairvoyant, record_episode, stream_bound
 
 HERE = Path(__file__).parent
-SCHEDULERS = ("etf", "heft-rt", "eft")
+SCHEDULERS = ("etf", "heft-rt", "eft", "rollout:etf", "rollout:etf-live")
 NOISE = (0.0, 0.5)
 
 
@@ -77,7 +80,8 @@ def write_markdown(rows: list[dict], args: argparse.Namespace, wall: float) -> s
         f"**{args.horizon:g} us**; seeds {args.first_seed}..{args.first_seed + args.seeds - 1}; "
         f"CP-SAT {args.time_limit:g} s and {args.workers} workers per run. Produced by "
         f"`python experiments/bounds/run.py --seeds {args.seeds} --time-limit "
-        f"{args.time_limit:g} --horizon {args.horizon:g} --workers {args.workers}` "
+        f"{args.time_limit:g} --horizon {args.horizon:g} --workers {args.workers}"
+        f"{_schedulers_flag(args.schedulers)}` "
         f"({wall:.0f} s).",
         "",
         "All latencies are **censored means** (us): completed jobs at their latency, jobs "
@@ -105,7 +109,7 @@ def write_markdown(rows: list[dict], args: argparse.Namespace, wall: float) -> s
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for noise in NOISE:
-        for scheduler in SCHEDULERS:
+        for scheduler in args.schedulers:
             cell = [r for r in rows if r["noise"] == noise and r["scheduler"] == scheduler]
             if not cell:
                 continue
@@ -130,6 +134,22 @@ def write_markdown(rows: list[dict], args: argparse.Namespace, wall: float) -> s
     return "\n".join(lines)
 
 
+def _split_names(text: str) -> tuple[str, ...]:
+    """Scheduler names from a comma list; ``key=value`` items stay with the name before them."""
+    names: list[str] = []
+    for part in (p.strip() for p in text.split(",")):
+        if "=" in part and names:
+            names[-1] += "," + part
+        elif part:
+            names.append(part)
+    return tuple(names)
+
+
+def _schedulers_flag(names: tuple[str, ...]) -> str:
+    """The ``--schedulers`` flag that gives ``names`` (empty for the default)."""
+    return "" if names == SCHEDULERS else f" --schedulers {','.join(names)}"
+
+
 def main() -> None:
     """Run every cell and write the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -139,12 +159,15 @@ def main() -> None:
     parser.add_argument("--horizon", type=float, default=500.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=HERE)
+    parser.add_argument("--schedulers", default=",".join(SCHEDULERS),
+                        help="comma-separated scheduler names (default: %(default)s)")
     args = parser.parse_args()
+    args.schedulers = _split_names(args.schedulers)
     began = time.perf_counter()
     rows = []
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     for noise in NOISE:
-        for scheduler in SCHEDULERS:
+        for scheduler in args.schedulers:
             rows += run_cell(noise, scheduler, seeds, args.horizon, args.time_limit,
                              args.workers)
             print(f"sigma {noise:g} {scheduler}: done", flush=True)
