@@ -50,7 +50,7 @@ SCALES = (25.0, 50.0, 100.0)
 HEURISTICS = ("heft-rt", "etf", "met", "eft", "eft-fifo", "random")
 
 
-def run(agent: str = "learned:deepsocs-env", seeds: int = 20, quick: bool = False,
+def run(agent: str = "learned:default", seeds: int = 20, quick: bool = False,
         out: Path = RESULTS, workers: int | None = None, sigmas: tuple[float, ...] = SIGMAS,
         scales: tuple[float, ...] = SCALES, horizon: float | None = None) -> list[dict[str, Any]]:
     """Run the grid and write ``deepsocs_grid.{md,csv,png}`` into ``out``.
@@ -203,7 +203,7 @@ def _plot(rows: list[dict[str, Any]], scales: tuple[float, ...], sigmas: tuple[f
 
 def main(argv: list[str] | None = None) -> None:
     """Command line."""
-    parser = study_parser(__doc__, "learned:deepsocs-env", 20, "evaluation seeds per cell")
+    parser = study_parser(__doc__, "learned:default", 20, "evaluation seeds per cell")
     args = parser.parse_args(argv)
     run(args.agent, args.seeds, args.quick, args.out, args.workers)
 

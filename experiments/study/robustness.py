@@ -59,7 +59,7 @@ LEVELS: dict[str, dict[str, Any]] = {
 }
 
 
-def run(agent: str = "learned:deepsocs-env", seeds: int = 20, quick: bool = False,
+def run(agent: str = "learned:default", seeds: int = 20, quick: bool = False,
         out: Path = RESULTS, workers: int | None = None,
         levels: dict[str, dict[str, Any]] | None = None,
         horizon: float | None = None) -> list[dict[str, Any]]:
@@ -191,7 +191,7 @@ def _plot(rows: list[dict[str, Any]], levels: list[str], schedulers: list[str],
 
 def main(argv: list[str] | None = None) -> None:
     """Command line."""
-    parser = study_parser(__doc__, "learned:deepsocs-env", 20, "evaluation seeds per level")
+    parser = study_parser(__doc__, "learned:default", 20, "evaluation seeds per level")
     args = parser.parse_args(argv)
     run(args.agent, args.seeds, args.quick, args.out, args.workers)
 
