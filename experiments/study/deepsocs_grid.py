@@ -202,7 +202,7 @@ def _plot(rows: list[dict[str, Any]], scales: tuple[float, ...], sigmas: tuple[f
         ax.set_xticks(list(sigmas))
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("censored mean latency (us)")
-    axes[0][-1].legend(fontsize=8)
+    axes[0][-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))  # beside
     fig.suptitle(f"DeepSoCS setting, {n_seeds} seeds per point (± s.e.)")
     fig.tight_layout()
     save_figure(fig, path)

@@ -183,7 +183,8 @@ def _plot(rows: list[dict[str, Any]], levels: list[str], schedulers: list[str],
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(levels))],
                   [lv.replace(", ", "\n") for lv in levels], fontsize=8)
     ax.set_ylabel("censored mean latency (us)")
-    ax.set_ylim(0, None)  # bars from zero: no exaggerated gaps
+    top = max(r["censored_latency"] + r["censored_sem"] for r in rows)
+    ax.set_ylim(0, 1.25 * top)  # bars from zero (no exaggerated gaps), room for the legend
     ax.legend(fontsize=8, ncol=len(schedulers))
     ax.set_title(f"DeepSoCS scenario with PE faults, {n_seeds} seeds (± s.e.)")
     fig.tight_layout()
