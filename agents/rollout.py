@@ -208,10 +208,11 @@ class RolloutScheduler:
     def appraise(self, view: SchedulerView) -> Appraisal | None:
         """:meth:`choose`'s placement with the candidates it weighed and their scores.
 
-        The scores say how much each alternative would cost, which a learner
-        can use beyond the choice itself (cost-sensitive imitation: a wrong
-        pick between near-equal candidates matters less than one between far
-        apart ones). ``None`` when no ready task can be placed.
+        The scores say how much each alternative would cost: what a user
+        inspecting the lookahead, or a cost-sensitive imitation learner
+        (a wrong pick between near-equal candidates matters less than one
+        between far-apart ones), needs beyond the choice itself. ``None``
+        when no ready task can be placed.
         """
         if not view.ready:
             return None
