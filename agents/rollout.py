@@ -185,7 +185,7 @@ class RolloutScheduler:
                 if not base_plan:
                     return
             first = base_plan[0]
-            choice = self._best_around(view, first, horizon)
+            choice = self._appraise_around(view, first, horizon).choice
             self._book(view, choice)
             # Agreeing with the base keeps the rest of its plan (so k=1 is the base
             # exactly); a different choice makes the base plan again from the new state.
@@ -226,14 +226,12 @@ class RolloutScheduler:
         self._book(view, placement)
 
     # ------------------------------------------------------------------ parts
-    def _best_around(self, view: SchedulerView, first: tuple[int, int, int],
-                     horizon: float) -> tuple[int, int, int]:
-        """The placement to make: ``first`` (the base's) or a candidate whose rollouts beat it."""
-        return self._appraise_around(view, first, horizon).choice
-
     def _appraise_around(self, view: SchedulerView, first: tuple[int, int, int],
                          horizon: float) -> Appraisal:
-        """:meth:`_best_around`'s choice, with every candidate and its mean score."""
+        """The placement to make, with every candidate weighed and its mean score.
+
+        The choice is ``first`` (the base's) unless a candidate's rollouts beat it.
+        """
         candidates = self._candidates(view, first)
         if len(candidates) == 1:
             return Appraisal(first, candidates, np.full(1, np.nan))

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from socsim.agents.compare_cmd import split_scheduler_list
 from socsim.agents.scenario import DEEPSOCS
 from socsim.agents.stream_bounds import clairvoyant, record_episode, stream_bound
 
@@ -134,17 +135,6 @@ def write_markdown(rows: list[dict], args: argparse.Namespace, wall: float) -> s
     return "\n".join(lines)
 
 
-def _split_names(text: str) -> tuple[str, ...]:
-    """Scheduler names from a comma list; ``key=value`` items stay with the name before them."""
-    names: list[str] = []
-    for part in (p.strip() for p in text.split(",")):
-        if "=" in part and names:
-            names[-1] += "," + part
-        elif part:
-            names.append(part)
-    return tuple(names)
-
-
 def _schedulers_flag(names: tuple[str, ...]) -> str:
     """The ``--schedulers`` flag that gives ``names`` (empty for the default)."""
     return "" if names == SCHEDULERS else f" --schedulers {','.join(names)}"
@@ -162,7 +152,7 @@ def main() -> None:
     parser.add_argument("--schedulers", default=",".join(SCHEDULERS),
                         help="comma-separated scheduler names (default: %(default)s)")
     args = parser.parse_args()
-    args.schedulers = _split_names(args.schedulers)
+    args.schedulers = tuple(name for name in split_scheduler_list(args.schedulers) if name)
     began = time.perf_counter()
     rows = []
     seeds = range(args.first_seed, args.first_seed + args.seeds)
