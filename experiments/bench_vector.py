@@ -14,7 +14,12 @@ Sides:
 - ``native xN``: ``gym.make_vec(env_id, num_envs=N)`` (this package's
   :class:`~socsim.envs.vector.SchedulingVectorEnv`, default ``copy=True``);
 - ``native xN view``: the same with ``copy=False``;
-- ``gymnasium sync xN``: ``vectorization_mode="sync"`` for reference.
+- ``gymnasium sync xN``: ``vectorization_mode="sync"`` for reference;
+- ``native xN, K workers``: ``gym.make_vec(env_id, num_envs=N, workers=K)``,
+  the sub-environments stepped in K processes over shared memory. Its work
+  is done outside this process, so it is timed on the wall clock only, in a
+  second table beside the plain env's and the in-process env's wall-clock
+  rates from the same rounds (read those ratios on an otherwise idle machine).
 
 Target (issue 13): 8 sub-environments at least 3x the steps/s of the plain env.
 
@@ -22,11 +27,13 @@ Usage::
 
     python experiments/bench_vector.py
     python experiments/bench_vector.py --env socsim/SoCStream-v0 --steps 2000
+    python experiments/bench_vector.py --workers 4
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing as mp
 import os
 import platform
 import statistics
@@ -42,31 +49,55 @@ import numpy as np
 import socsim  # noqa: F401  (registers the environments)
 
 
-def plain_steps(env: gym.Env, steps: int, seed: int) -> float:
-    """CPU seconds for ``steps`` steps of one env with the random masked policy."""
+def plain_steps(env: gym.Env, steps: int, seed: int) -> tuple[float, float]:
+    """CPU and wall seconds for ``steps`` steps of one env with the random masked policy."""
     rng = np.random.default_rng(seed)
     _, info = env.reset(seed=seed)
     episode = 0
-    start = time.process_time()
+    start, wall = time.process_time(), time.perf_counter()
     for _ in range(steps):
         action = int(np.argmax(rng.random(info["action_mask"].size) * info["action_mask"]))
         _, _, terminated, truncated, info = env.step(action)
         if terminated or truncated:
             episode += 1
             _, info = env.reset(seed=seed + episode)
-    return time.process_time() - start
+    return time.process_time() - start, time.perf_counter() - wall
 
 
-def vector_steps(envs: Any, steps: int, seed: int) -> float:
-    """CPU seconds for ``steps`` sub-environment steps of a vector env (batched policy)."""
+def vector_steps(envs: Any, steps: int, seed: int) -> tuple[float, float]:
+    """CPU and wall seconds for ``steps`` sub-environment steps of a vector env (batched policy)."""
     rng = np.random.default_rng(seed)
     _, infos = envs.reset(seed=seed)
-    start = time.process_time()
+    start, wall = time.process_time(), time.perf_counter()
     for _ in range(steps // envs.num_envs):
         masks = infos["action_mask"]
         actions = np.argmax(rng.random(masks.shape) * masks, axis=1)
         _, _, _, _, infos = envs.step(actions)
-    return time.process_time() - start
+    return time.process_time() - start, time.perf_counter() - wall
+
+
+def _echo(pipe: Any) -> None:
+    """Send back whatever arrives, until ``None``."""
+    while (message := pipe.recv()) is not None:
+        pipe.send(message)
+
+
+def pipe_round_trip(count: int = 2000) -> float:
+    """Wall seconds of one small message to another process and back (the workers' floor)."""
+    ours, theirs = mp.Pipe()
+    process = mp.Process(target=_echo, args=(theirs,), daemon=True)
+    process.start()
+    for _ in range(100):
+        ours.send(("step", [0, 0, 0, 0]))
+        ours.recv()
+    start = time.perf_counter()
+    for _ in range(count):
+        ours.send(("step", [0, 0, 0, 0]))
+        ours.recv()
+    seconds = (time.perf_counter() - start) / count
+    ours.send(None)
+    process.join()
+    return seconds
 
 
 def main() -> None:
@@ -77,6 +108,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=4000, help="env steps per side and round")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (at least 5)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=2,
+                        help="worker processes of the multi-process side (0: leave it out)")
     args = parser.parse_args()
     n, rounds = args.num_envs, max(args.rounds, 5)
     warnings.filterwarnings("ignore", module="gymnasium")  # the passive checker's notes
@@ -87,23 +120,42 @@ def main() -> None:
         f"gymnasium sync x{n}": gym.make_vec(args.env, num_envs=n, vectorization_mode="sync",
                                              baseline=None),
     }
+    pooled = f"native x{n}, {args.workers} workers"
+    if args.workers > 1:
+        sides[pooled] = gym.make_vec(args.env, num_envs=n, workers=args.workers)
     times: dict[str, list[float]] = {name: [] for name in sides}
+    walls: dict[str, list[float]] = {name: [] for name in sides}
     for name, env in sides.items():  # warm up
         (plain_steps if name == "plain" else vector_steps)(env, 200, args.seed)
     for _ in range(rounds):
         for name, env in sides.items():
             run = plain_steps if name == "plain" else vector_steps
-            times[name].append(run(env, args.steps, args.seed))
+            cpu, wall = run(env, args.steps, args.seed)
+            times[name].append(cpu)
+            walls[name].append(wall)
+    for env in sides.values():
+        env.close()
     steps = {name: (args.steps if name == "plain" else args.steps // n * n) for name in sides}
     rate = {name: steps[name] / statistics.median(times[name]) for name in sides}
+    wall_rate = {name: steps[name] / statistics.median(walls[name]) for name in sides}
     print(f"{args.env}; python {platform.python_version()}, numpy {np.__version__}, "
-          f"{platform.processor() or platform.machine()}; one process, CPU time, median of "
+          f"{platform.processor() or platform.machine()}; CPU time of this process, median of "
           f"{rounds} interleaved rounds of {args.steps} env steps per side")
     header = f"{'side':<22} {'steps/s':>10} {'vs plain':>9}"
     print(header)
     print("-" * len(header))
     for name in sides:
-        print(f"{name:<22} {rate[name]:>10,.0f} {rate[name] / rate['plain']:>8.2f}x")
+        if name != pooled:
+            print(f"{name:<22} {rate[name]:>10,.0f} {rate[name] / rate['plain']:>8.2f}x")
+    if pooled in sides:
+        print(f"wall clock, the same rounds ({os.cpu_count()} CPUs here; a pipe round trip to "
+              f"another process costs {1e6 * pipe_round_trip():.0f} us):")
+        header = f"{'side':<28} {'steps/s':>10} {'vs plain':>9}"
+        print(header)
+        print("-" * len(header))
+        for name in ("plain", f"native x{n}", pooled):
+            print(f"{name:<28} {wall_rate[name]:>10,.0f} "
+                  f"{wall_rate[name] / wall_rate['plain']:>8.2f}x")
     print("target: native x8 at least 3x the plain env's steps/s")
 
 

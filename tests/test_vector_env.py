@@ -200,3 +200,86 @@ def test_builder_refuses_a_buffer_of_the_wrong_shape() -> None:
         env.engine.obs.bind({"node_features": np.zeros((2, 2), np.float32)})
     with pytest.raises(ValueError, match="mask buffer"):
         env.bind_mask(np.zeros(3, np.int8))
+
+
+# ------------------------------------------------------------ incremental mask
+@pytest.mark.parametrize(("env_id", "kwargs"), [
+    ("socsim/DeepSoCS-v0", {"horizon": 800.0}),  # jobs leave out of order: slots compacted
+    ("socsim/DeepSoCS-v0", {"horizon": 800.0, "action_mode": "assign"}),
+    ("socsim/SoCStream-v0", {"horizon": 40000.0, "max_in_system": 3}),
+    ("socsim/SoCStream-v0", {"horizon": 40000.0, "action_mode": "order", "max_in_system": 3}),
+])
+def test_incremental_action_mask_equals_the_full_recomputation(
+        env_id: str, kwargs: dict[str, Any]) -> None:
+    env = gym.make(env_id, baseline=None, copy=False, **kwargs).unwrapped
+    _, info = env.reset(seed=7)
+    rng = np.random.default_rng(5)
+    builder = env.engine.obs
+    steps = 0
+    for _ in range(2):
+        while True:
+            mask = info["action_mask"].copy()
+            full = builder.ready[:, None] * builder.eligible
+            if env.action_mode == "order":
+                np.testing.assert_array_equal(mask, builder.ready.astype(np.int8))
+            else:
+                np.testing.assert_array_equal(mask[:-1], full.reshape(-1).astype(np.int8))
+            _, _, terminated, truncated, info = env.step(int(rng.choice(np.flatnonzero(mask))))
+            steps += 1
+            if terminated or truncated:
+                break
+        _, info = env.reset(seed=8)
+    assert steps > 50
+
+
+# ------------------------------------------------------------- worker processes
+@pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP])
+@pytest.mark.parametrize("action_mode", ["order", "assign"])
+def test_worker_processes_give_what_one_process_gives(mode: AutoresetMode,
+                                                      action_mode: str) -> None:
+    kwargs = {"horizon": 500.0, "action_mode": action_mode, "autoreset_mode": mode}
+    here = gym.make_vec("socsim/DeepSoCS-v0", num_envs=5, **kwargs)
+    pooled = gym.make_vec("socsim/DeepSoCS-v0", num_envs=5, workers=2, **kwargs)
+    try:
+        assert pooled.unwrapped.workers == 2 and not pooled.unwrapped.envs
+        a, infos = here.reset(seed=9)
+        b, infos_b = pooled.reset(seed=9)
+        assert data_equivalence((a, infos), (b, infos_b), exact=True)
+        rng = np.random.default_rng(6)
+        ends = 0
+        for _ in range(300):
+            actions = pick(infos["action_mask"], rng)
+            out_here, out_pooled = here.step(actions), pooled.step(actions)
+            assert data_equivalence(out_here, out_pooled, exact=True)
+            infos = out_here[4]
+            ends += int(np.sum(out_here[2] | out_here[3]))
+        assert ends >= 5  # episode ends and their infos crossed the process boundary
+        done = np.array([True, False, False, True, False])
+        assert data_equivalence(here.reset(options={"reset_mask": done}),
+                                pooled.reset(options={"reset_mask": done}), exact=True)
+        assert pooled.get_attr("action_mode") == (action_mode,) * 5
+        pooled.set_attr("invalid_action", "raise")
+        assert pooled.get_attr("invalid_action") == ("raise",) * 5
+    finally:
+        pooled.close()
+
+
+def test_a_worker_error_is_raised_in_the_caller_and_close_frees_the_shared_memory() -> None:
+    from multiprocessing.shared_memory import SharedMemory
+
+    from socsim.envs.core import InvalidAction
+
+    pooled = gym.make_vec("socsim/DeepSoCS-v0", num_envs=2, workers=2, horizon=300.0,
+                          invalid_action="raise").unwrapped
+    names = list(pooled._pool._shared.names.values())
+    _, infos = pooled.reset(seed=0)
+    bad = np.argmin(infos["action_mask"], axis=1)  # a masked-out slot in each row
+    with pytest.raises(InvalidAction, match="invalid") as caught:
+        pooled.step(bad)
+    assert any("worker process" in note for note in caught.value.__notes__)
+    pooled.close()
+    for name in names:
+        with pytest.raises(FileNotFoundError):
+            SharedMemory(name=name)
+    with pytest.raises(ValueError, match="workers must be an integer"):
+        gym.make_vec("socsim/DeepSoCS-v0", num_envs=2, workers=-1)
