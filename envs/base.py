@@ -404,15 +404,33 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
         """Recompute the mask; return whether some task can be placed now."""
         engine = self.engine
         obs, mask = engine.obs, self._mask
+        # Without faults only the rows of slots whose readiness changed are rewritten
+        # (a few per step; all of them after a reset); with faults a PE's failure or
+        # recovery changes whole columns, so the mask is recomputed in full.
+        changed = obs.ready_changes()
+        partial = not engine.fault_prone and changed is not None and len(changed) <= 16
         if self.action_mode == "order":
             if engine.fault_prone:
                 live = (obs.eligible & engine.alive_row()).any(axis=1)
                 np.multiply(obs.ready, live, out=mask, casting="unsafe")
                 return bool(mask.any())
-            np.copyto(mask, obs.ready, casting="unsafe")
+            if partial:
+                ready = obs.ready
+                for slot in changed:  # type: ignore[union-attr]
+                    mask[slot] = ready[slot]
+            else:
+                np.copyto(mask, obs.ready, casting="unsafe")
             return bool(engine.sim.ready)
         pairs = self._pairs
-        np.multiply(obs.ready[:, None], obs.eligible, out=pairs, casting="unsafe")
+        if partial:
+            ready, eligible = obs.ready, obs.eligible
+            for slot in changed:  # type: ignore[union-attr]
+                if ready[slot]:
+                    pairs[slot] = eligible[slot]
+                else:
+                    pairs[slot] = 0
+        else:
+            np.multiply(obs.ready[:, None], obs.eligible, out=pairs, casting="unsafe")
         if engine.fault_prone:
             pairs *= engine.alive_row()
             placeable = bool(pairs.any())

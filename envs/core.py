@@ -10,10 +10,12 @@ step with it.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from socsim.errors import SchedulingError
-from socsim.placement import Choice, TransferMemo, earliest_finish
+from socsim.placement import NO_CHOICE, Choice, TransferMemo, inputs_ready_each
 from socsim.results import SimulationResult
 from socsim.simulator import Simulator
 from socsim.state import JobState
@@ -87,8 +89,11 @@ class Engine:
         self._counts = (-1, -1)
         self._tasks_done = -1
         self._gap = [0.0] * sim.platform.num_pes
-        # The run's own platform (a random-DAG env draws one per episode), memoised.
-        self._transfer = TransferMemo(sim.platform.num_pes, sim.platform.transfer_time)
+        # The run's own platform (a random-DAG env draws one per episode), memoised, and
+        # the memo kept across episodes on the same platform (transfer times are fixed).
+        if getattr(self, "_transfer_platform", None) is not sim.platform:
+            self._transfer_platform = sim.platform
+            self._transfer = TransferMemo(sim.platform.num_pes, sim.platform.transfer_time)
         self.decision_index = 0
         self.running = True
         self.fault_prone = self.generator.fault_prone or sim.fault_prone
@@ -173,18 +178,36 @@ class Engine:
         ``eft-fifo`` (not), so ordering tasks as they do reproduces them.
         """
         sim = self.sim
-        state, task = self.task_at(slot)  # type: ignore[misc]
+        job = self.obs.slot_job[slot]
+        state = job.state  # type: ignore[union-attr]
+        task = slot - job.node0  # type: ignore[union-attr]
         now = sim.now
         row = state.profile.cost[task]
         pe_type = sim.platform.pe_type
         pes = sim.pes
         alive, end, backlog, slowdown = pes.alive, pes.expected_end, pes.backlog, pes.slowdown
         gap = self._gap
-        return earliest_finish(
-            state, task, (pe for pe in state.profile.eligible_pes[task] if alive[pe]), now,
-            free=lambda pe: ((end[pe] if end[pe] > now else now) + backlog[pe]) + gap[pe],
-            duration=lambda pe: row[pe_type[pe]] * slowdown[pe],
-            transfer=self._transfer if comm_aware else None)
+        eligible = state.profile.eligible_pes[task]
+        if self.fault_prone:
+            eligible = [pe for pe in eligible if alive[pe]]
+        # earliest_finish (socsim.placement) inlined, inputs taken once for every PE:
+        # the same numbers and tie-breaks; this is every order-mode step's hot path.
+        arrivals = (inputs_ready_each(state, task, eligible, self._transfer, -math.inf)
+                    if comm_aware else None)
+        best_pe, best_start, best_finish, best_floor = -1, math.inf, math.inf, math.inf
+        for i, pe in enumerate(eligible):
+            if not alive[pe]:
+                continue
+            floor = ((end[pe] if end[pe] > now else now) + backlog[pe]) + gap[pe]
+            if floor < now:
+                floor = now
+            start = floor
+            if arrivals is not None and arrivals[i] > floor:
+                start = arrivals[i]
+            done = start + row[pe_type[pe]] * slowdown[pe]
+            if done < best_finish:
+                best_pe, best_start, best_finish, best_floor = pe, start, done, floor
+        return NO_CHOICE if best_pe < 0 else Choice(best_pe, best_start, best_finish, best_floor)
 
     def note_placed(self, slot: int, pe: int, wait: float = 0.0) -> None:
         """Record in the arrays that the task in ``slot`` is queued on ``pe``.

@@ -185,6 +185,7 @@ class ObservationBuilder:
         self._touched: set[int] = set()  # PEs given a task since the last refresh
         self._pe_idle: list[bool] = []
         self._idle_count = 0
+        self._ready_changed: set[int] | None = None  # None: every slot
         self.bind(buffers or {})
 
     def bind(self, buffers: Mapping[str, np.ndarray]) -> None:
@@ -218,6 +219,7 @@ class ObservationBuilder:
             setattr(self, key, array)
         self.ready = self.node_features[:, 0]  # a view: 1.0 where ready and unplaced
         self._views = {key: getattr(self, key) for key in ARRAY_KEYS}
+        self._ready_changed = None
 
     # --------------------------------------------------------------- episode
     def reset(self, sim: Simulator) -> None:
@@ -236,6 +238,7 @@ class ObservationBuilder:
             self._slowdown = list(pes.slowdown)
         self._clear_nodes(0, self.limits.max_nodes)
         self._clear_edges(0, self.limits.max_edges)
+        self._ready_changed = None
         self.jobs.clear()
         self._free_index = list(range(self.limits.max_jobs))
         self._node_top = self._edge_top = 0
@@ -319,6 +322,7 @@ class ObservationBuilder:
         features = self.node_features
         features[a:a + job.n, 0:4] = rows
         features[a:a + job.n, 8] = state.remaining / job.n
+        self._changed(a, a + job.n)
         self.node_pe[a:a + job.n] = state.task_pe
         job.remaining = state.remaining
         job.inflight = [t for t, (f, pe) in enumerate(zip(state.finish, state.task_pe,
@@ -336,6 +340,7 @@ class ObservationBuilder:
         inv = job.tables.inv_preds_list
         succs = state.profile.succs
         features = self.node_features
+        changed = self._ready_changed
         a = job.node0
         still = []
         for task in job.inflight:
@@ -347,6 +352,8 @@ class ObservationBuilder:
                 left = waiting[succ]
                 if task_pe[succ] < 0 and finish[succ] < 0:
                     features[a + succ, 0] = float(left == 0)
+                    if changed is not None:
+                        changed.add(a + succ)
                 features[a + succ, 3] = left * inv[succ]
         job.inflight = still
         features[a:a + job.n, 8] = state.remaining / job.n
@@ -357,8 +364,25 @@ class ObservationBuilder:
         self.node_features[slot, 0:2] = (0.0, 1.0)
         self.node_pe[slot] = pe
         self._touched.add(pe)
+        if self._ready_changed is not None:
+            self._ready_changed.add(slot)
         job = self.slot_job[slot]
         job.inflight.append(slot - job.node0)  # type: ignore[union-attr]
+
+    def ready_changes(self) -> set[int] | None:
+        """The node slots whose ``ready`` or ``eligible`` entries may have changed since last asked.
+
+        ``None`` means every slot (after a reset or a rebinding). The
+        environment rewrites only those rows of its action mask.
+        """
+        changed = self._ready_changed
+        self._ready_changed = set()
+        return changed
+
+    def _changed(self, a: int, b: int) -> None:
+        """Note that slots ``a..b-1`` may have changed (see :meth:`ready_changes`)."""
+        if self._ready_changed is not None:
+            self._ready_changed.update(range(a, b))
 
     # -------------------------------------------------------------- refresh
     def invalidate(self) -> None:
@@ -533,6 +557,7 @@ class ObservationBuilder:
             self._place(job)
 
     def _clear_nodes(self, a: int, b: int) -> None:
+        self._changed(a, b)
         self.node_features[a:b] = 0.0
         self.node_pe_time[a:b] = -1.0
         self.node_pe[a:b] = -1
