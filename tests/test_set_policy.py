@@ -322,3 +322,43 @@ def test_imitation_gap_reads_a_recipe_run_and_counts_departures(tmp_path, capsys
     assert share > 0  # the expert does depart from the rule
     assert gap.main([str(tmp_path / "empty")]) == 2
     assert "no labels_<i>.npz" in capsys.readouterr().err
+
+
+def test_the_edp_variant_trades_latency_for_energy_on_the_papers_mix():
+    runs = [Case("papers-mix", jobs=8).simulator(seed) for seed in (100_000, 100_001, 100_002)]
+    twins = [Case("papers-mix", jobs=8).simulator(seed) for seed in (100_000, 100_001, 100_002)]
+    variant = make_scheduler("learned:edp")
+    assert variant.name == "learned:edp"
+    ours = variant.run_batch(runs)
+    theirs = make_scheduler("learned:default").run_batch(twins)
+    assert all(r.metrics["completed"] == 8 for r in ours)  # nothing starved
+    edp = sum(r.metrics["edp"] for r in ours)
+    assert edp < sum(r.metrics["edp"] for r in theirs)
+    assert sum(r.metrics["energy_uj"] for r in ours) < sum(r.metrics["energy_uj"] for r in theirs)
+
+
+def test_the_recipe_refuses_an_expert_that_cannot_label(capsys, tmp_path):
+    from socsim.agents.learned.recipe import main
+
+    for expert, says in (("etf", "cannot label"), ("rollout:nosuch", "nosuch")):
+        assert main(["--expert", expert, "--out", str(tmp_path / "run")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("error: --expert") and says in err and "\n" not in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_edp_table_script_writes_every_row(tmp_path, capsys):
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "experiments" / "set_agent" / "edp.py"
+    spec = importlib.util.spec_from_file_location("edp_table", script)
+    table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(table)
+    table.main(["--seeds", "2", "--no-teacher", "--workers", "1", "--out",
+                str(tmp_path / "edp.md")])
+    text = (tmp_path / "edp.md").read_text()
+    for row in ("| eft-energy |", "| min-edp |", "| learned:edp |", "| untrained |",
+                "| learned:default (its start) |"):
+        assert row in text
+    assert "--seeds 2 --no-teacher" in text and "±" in text

@@ -33,5 +33,5 @@ def register() -> None:
     register_scheduler_prefix(
         "learned", make_learned,
         "learned:PATH (a trained policy: run folder or checkpoint file), learned:default "
-        "(the shipped size-agnostic agent) or learned:deepsocs-env (the earlier fixed-size "
-        "DeepSoCS agent); needs torch")
+        "(the shipped size-agnostic agent), learned:edp (its energy-delay variant) or "
+        "learned:deepsocs-env (the earlier fixed-size DeepSoCS agent); needs torch")

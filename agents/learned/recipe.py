@@ -32,6 +32,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from socsim.registry import make_scheduler
+
 from .checkpoint import (
     CheckpointError,
     load_optimizer,
@@ -328,6 +330,9 @@ def main(argv: list[str] | None = None) -> int:
                                        "(e.g. the shipped one) instead of random weights")
     parser.add_argument("--cases", help="comma-separated training cases (default: all), "
                                         "e.g. papers-mix or deepsocs/top5/25/0.5")
+    parser.add_argument("--expert", help="the imitation stage's expert (default "
+                                         "rollout:etf-live; for --objective edp, e.g. "
+                                         "'rollout:eft-energy,objective=edp')")
     parser.add_argument("--dagger-iterations", type=int, help="imitation iterations")
     parser.add_argument("--rl-iterations", type=int, help="RL iterations")
     args = parser.parse_args(argv)
@@ -337,6 +342,17 @@ def main(argv: list[str] | None = None) -> int:
     rl = replace(recipe.rl, workers=args.workers, objective=objective)
     if args.dagger_iterations is not None:
         dagger = replace(dagger, iterations=args.dagger_iterations)
+    if args.expert is not None:
+        try:
+            expert = make_scheduler(args.expert)
+        except ValueError as exc:
+            print(f"error: --expert: {exc}", file=sys.stderr)
+            return 2
+        if not (hasattr(expert, "choose") and hasattr(expert, "commit")):
+            print(f"error: --expert: {args.expert!r} cannot label decisions (it has no "
+                  "choose/commit); give a rollout:BASE[,...] scheduler", file=sys.stderr)
+            return 2
+        dagger = replace(dagger, expert=args.expert)
     if args.rl_iterations is not None:
         rl = replace(rl, iterations=args.rl_iterations)
     cases = None

@@ -35,6 +35,9 @@ from .set_policy import KIND, SetPolicy, SetPolicyConfig
 
 #: The checkpoint shipped with socsim (``learned:default``).
 SHIPPED_SET = Path(__file__).parent / "checkpoints" / "default.pt"
+#: The energy-aware variant (``learned:edp``): ``learned:default`` taught by an EDP lookahead
+#: expert on the papers' mix (see docs/learned.md).
+SHIPPED_EDP = Path(__file__).parent / "checkpoints" / "edp.pt"
 FIX = "give a checkpoint written by 'python -m socsim.agents.learned.recipe' (or learned:default)"
 
 
@@ -240,8 +243,9 @@ def checkpoint_meta(path: str | Path) -> dict[str, Any]:
 def scheduler_from_path(path: str) -> Any:
     """The scheduler of ``learned:PATH``: a set policy, or an earlier fixed-size agent.
 
-    ``default`` (or nothing) is the shipped set policy, ``deepsocs-env`` the
-    fixed-size DeepSoCS-v0 agent shipped before it. A folder is read
+    ``default`` (or nothing) is the shipped set policy, ``edp`` its
+    energy-aware variant (papers' mix, energy-delay product), ``deepsocs-env``
+    the fixed-size DeepSoCS-v0 agent shipped before it. A folder is read
     through its ``policy.pt`` (or, for ``socsim train`` runs, their own files).
 
     Raises:
@@ -249,6 +253,8 @@ def scheduler_from_path(path: str) -> Any:
     """
     if path in ("", "default"):
         return SetPolicyScheduler(load_set_policy(SHIPPED_SET), name="learned:default")
+    if path == "edp":
+        return SetPolicyScheduler(load_set_policy(SHIPPED_EDP), name="learned:edp")
     if path == "deepsocs-env":  # the fixed-size agent shipped before the set policy
         from .scheduler import LearnedScheduler
 

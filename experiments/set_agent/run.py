@@ -34,7 +34,7 @@ from pathlib import Path
 import torch
 
 from socsim.agents.learned.set_policy import SetPolicy
-from socsim.agents.learned.set_scheduler import SHIPPED_SET, load_set_policy
+from socsim.agents.learned.set_scheduler import SHIPPED_EDP, SHIPPED_SET, load_set_policy
 from socsim.agents.learned.suite_eval import (
     METRIC,
     greedy_metrics,
@@ -72,8 +72,8 @@ def paired(a: list[float], b: list[float]) -> tuple[float, float, float]:
 
 def agents() -> dict[str, SetPolicy]:
     """The shipped policy, its imitation stage, its untrained initialisation, the EDP variant."""
-    out = {"agent": load_set_policy(SHIPPED_SET)}
-    for stage in ("imitation", "init", "edp"):
+    out = {"agent": load_set_policy(SHIPPED_SET), "edp": load_set_policy(SHIPPED_EDP)}
+    for stage in ("imitation", "init"):
         path = STAGES / f"{stage}.pt"
         if path.exists():
             out[stage] = load_set_policy(path)
