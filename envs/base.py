@@ -405,10 +405,12 @@ class SchedulingEnv(gym.Env[dict[str, np.ndarray], np.int64], abc.ABC):
         engine = self.engine
         obs, mask = engine.obs, self._mask
         # Without faults only the rows of slots whose readiness changed are rewritten
-        # (a few per step; all of them after a reset); with faults a PE's failure or
-        # recovery changes whole columns, so the mask is recomputed in full.
+        # (a few per step; all of them after a reset), where they are few against the
+        # slots (a small mask is cheaper recomputed whole); with faults a PE's failure
+        # or recovery changes whole columns, so the mask is recomputed in full.
         changed = obs.ready_changes()
-        partial = not engine.fault_prone and changed is not None and len(changed) <= 16
+        partial = (not engine.fault_prone and changed is not None
+                   and 8 * len(changed) <= self.limits.max_nodes)
         if self.action_mode == "order":
             if engine.fault_prone:
                 live = (obs.eligible & engine.alive_row()).any(axis=1)

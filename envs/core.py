@@ -273,7 +273,7 @@ class Engine:
     def _sync(self) -> None:
         """Bring the observation arrays in line with the simulator after it advanced."""
         sim, obs = self.sim, self.obs
-        obs.invalidate()  # events ran: every PE row may have changed
+        obs.invalidate(everything=self.fault_prone)  # events ran: PE rows may have changed
         jobs = sim.jobs
         injected, completed, failed, tasks_done = sim.counters
         counts = (injected, completed + failed)

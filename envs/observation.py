@@ -182,7 +182,9 @@ class ObservationBuilder:
         self._slowdown: list[float] = []
         self._age_time = -1.0
         self._pes_stale = True  # every PE row must be rewritten at the next refresh
+        self._pes_moved = False  # the simulator advanced: unsettled rows must be rewritten
         self._touched: set[int] = set()  # PEs given a task since the last refresh
+        self._unsettled: set[int] = set()  # PEs whose last row was not idle with nothing due
         self._pe_idle: list[bool] = []
         self._idle_count = 0
         self._ready_changed: set[int] | None = None  # None: every slot
@@ -245,6 +247,7 @@ class ObservationBuilder:
         self._age_time = -1.0
         self._pes_stale = True
         self._touched.clear()
+        self._unsettled.clear()
         self.pe_features.fill(0.0)
         self.pe_type.fill(-1)
         self.pe_mask.fill(0)
@@ -385,32 +388,46 @@ class ObservationBuilder:
             self._ready_changed.update(range(a, b))
 
     # -------------------------------------------------------------- refresh
-    def invalidate(self) -> None:
-        """Say that the simulator moved (events ran): every PE row is rewritten at the next refresh.
+    def invalidate(self, everything: bool = True) -> None:
+        """Say that the simulator moved (events ran), so PE rows are rewritten at the next refresh.
 
         The engine calls it after each advance. Between two advances a PE's
         row changes only when a task is queued on it, which
         :meth:`mark_placed` records, so :meth:`refresh` rewrites just those rows.
+
+        Args:
+            everything: Rewrite every PE row. Without faults (``False``) only
+                rows that can have changed are: a PE that was idle with
+                nothing due at its last write (no running task, an empty
+                queue, zero time to free) and was given no task since stays so
+                however the clock moves, so its row is kept.
         """
-        self._pes_stale = True
+        if everything:
+            self._pes_stale = True
+        else:
+            self._pes_moved = True
 
     def refresh(self, sim: Simulator) -> None:
         """Update PE features, global features and job ages from the simulator.
 
-        Only what can have changed is written: every PE row after the
-        simulator advanced (:meth:`invalidate`), else only the rows of PEs
+        Only what can have changed is written: every PE row after a full
+        :meth:`invalidate`; after a partial one the rows of PEs that were not
+        settled or were given a task; between advances only the rows of PEs
         given a task since the last refresh; job ages when the clock moved.
         """
         now = sim.now
         inv = self.inv_scale
         if self._pes_stale:
-            self._pes_stale = False
+            self._pes_stale = self._pes_moved = False
             self._touched.clear()
             self._write_pes(sim, range(sim.platform.num_pes), now, inv)
-        elif self._touched:
-            touched = sorted(self._touched)
-            self._touched.clear()
-            self._write_pes(sim, touched, now, inv)
+        elif self._pes_moved or self._touched:
+            rows = self._touched | self._unsettled if self._pes_moved else self._touched
+            self._pes_moved = False
+            if rows:
+                pes = sorted(rows)
+                self._touched.clear()
+                self._write_pes(sim, pes, now, inv)
         if now != self._age_time:  # ages move with the clock only
             self._age_time = now
             age = self.node_features[:, 7]
@@ -434,6 +451,7 @@ class ObservationBuilder:
             return
         rows = []
         count = self._idle_count
+        unsettled = self._unsettled
         for pe in pes:
             queued = len(queues[pe])
             busy = running[pe] is not None
@@ -441,7 +459,12 @@ class ObservationBuilder:
             count += idle - idle_flags[pe]
             idle_flags[pe] = idle
             free = end[pe] if end[pe] > now else now
-            rows.append((alive[pe], idle, busy, queued, (free + backlog[pe] - now) * inv))
+            due = (free + backlog[pe] - now) * inv
+            if idle and due == 0.0:
+                unsettled.discard(pe)
+            else:
+                unsettled.add(pe)
+            rows.append((alive[pe], idle, busy, queued, due))
         self._idle_count = count
         if isinstance(pes, range):
             self.pe_features[:len(rows), 0:5] = rows
@@ -471,6 +494,7 @@ class ObservationBuilder:
         block[:, 4] = free
         self._pe_idle[:] = idle.tolist()
         self._idle_count = int(idle.sum())
+        self._unsettled = set(np.flatnonzero(~idle | (free != 0.0)).tolist())
 
     def observation(self, action_mask: np.ndarray, copy: bool = True) -> dict[str, np.ndarray]:
         """The ``Dict`` observation: every array plus ``action_mask``.

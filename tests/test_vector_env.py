@@ -169,7 +169,11 @@ def test_disabled_autoreset_refuses_to_step_a_finished_env() -> None:
 
 
 # ------------------------------------------------------ observation fast paths
-@pytest.mark.parametrize(("env_id", "kwargs"), CASES[:3])
+@pytest.mark.parametrize(("env_id", "kwargs"), [
+    *CASES[:3],
+    ("socsim/DeepSoCS-v0", {"horizon": 600.0, "noise": 0.5}),  # tasks end before expected
+    ("socsim/RandomDAG-v0", {"pes": 48, "tasks": 40, "action_mode": "assign"}),  # column path
+])
 def test_views_and_incremental_rows_equal_copies_and_full_rewrites(
         env_id: str, kwargs: dict[str, Any]) -> None:
     copying = gym.make(env_id, baseline=None, **kwargs).unwrapped
