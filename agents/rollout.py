@@ -24,12 +24,20 @@ every candidate's rollout is then rerun to the latest of the candidates'
 finishing times, so that all energies cover the same interval (see
 :meth:`RolloutScheduler._energy_scores`).
 
-Name: ``rollout:BASE[,k=K][,h=US][,samples=S][,objective=latency|energy|edp]``,
+Name: ``rollout:BASE[,k=K][,h=US][,samples=S][,objective=latency|energy|edp][,depth=D]``,
 e.g. ``rollout:etf`` or ``rollout:etf,k=4,h=300,samples=2``. Defaults:
 ``k=3``, ``samples=4``, ``objective=latency``, ``h`` twice the longest
-critical path (mean costs) of the jobs present. A candidate displaces the
-base's choice only if it beats it by more than one paired standard error
-over the samples (see :meth:`RolloutScheduler._pick`).
+critical path (mean costs) of the jobs present, ``depth=1``. A candidate
+displaces the base's choice only if it beats it by more than one paired
+standard error over the samples (see :meth:`RolloutScheduler._pick`).
+
+``depth=2`` (latency only) looks two placements deep where the decision
+point has more to place: each candidate is scored by its best follow-up,
+the ``k`` most promising second placements each rolled out from an exact
+copy of the candidate's fork (the same sampled future), and the follow-up
+chosen by its mean over the samples, as the scheduler itself would choose
+it then (not per sample, which would let it see the future). It costs about
+``k`` times ``depth=1``.
 
 This is the classic rollout algorithm of approximate dynamic programming
 (Bertsekas, Tsitsiklis and Wu, "Rollout algorithms for combinatorial
@@ -69,6 +77,7 @@ class RolloutConfig:
         horizon: Rollout length (us); ``None``: twice the longest critical path present.
         samples: Sampled futures per candidate.
         objective: ``latency``, ``energy`` or ``edp``.
+        depth: Placements looked ahead within a decision point (1 or 2).
     """
 
     base: str = "etf"
@@ -76,10 +85,11 @@ class RolloutConfig:
     horizon: float | None = None
     samples: int = 4
     objective: str = "latency"
+    depth: int = 1
 
     @classmethod
     def parse(cls, text: str) -> RolloutConfig:
-        """From ``BASE[,k=K][,h=US][,samples=S][,objective=O]``.
+        """From ``BASE[,k=K][,h=US][,samples=S][,objective=O][,depth=D]``.
 
         Raises:
             ValueError: An unknown option or a bad value; the message names it.
@@ -99,11 +109,13 @@ class RolloutConfig:
                     values["samples"] = int(value)
                 elif key == "objective":
                     values["objective"] = value
+                elif key == "depth":
+                    values["depth"] = int(value)
                 else:
                     raise KeyError(key)
             except KeyError:
                 raise ValueError(f"rollout:{text}: unknown option {key!r}; options are k=, h=, "
-                                 "samples=, objective=") from None
+                                 "samples=, objective=, depth=") from None
             except ValueError:
                 raise ValueError(f"rollout:{text}: {key}={value!r} is not a number") from None
         config = cls(**values)  # type: ignore[arg-type]
@@ -119,6 +131,10 @@ class RolloutConfig:
             raise ValueError(f"{where}: h must be a finite time > 0 (us)")
         if self.objective not in OBJECTIVES:
             raise ValueError(f"{where}: objective must be one of {OBJECTIVES}")
+        if self.depth not in (1, 2):
+            raise ValueError(f"{where}: depth must be 1 or 2")
+        if self.depth == 2 and self.objective != "latency":
+            raise ValueError(f"{where}: depth=2 looks ahead for objective=latency only")
         if self.base.startswith("rollout:"):
             raise ValueError(f"{where}: the base cannot itself be a rollout")
         make_scheduler(self.base)  # unknown names: the registry's "did you mean"
@@ -158,7 +174,8 @@ class RolloutScheduler:
         self.name = "rollout:" + config.base + "".join(
             f",{key}={value}" for key, value, default in (
                 ("k", config.k, 3), ("h", config.horizon, None),
-                ("samples", config.samples, 4), ("objective", config.objective, "latency"))
+                ("samples", config.samples, 4), ("objective", config.objective, "latency"),
+                ("depth", config.depth, 1))
             if value != default)
         base = make_scheduler(config.base)
         self.in_order_queues = bool(getattr(base, "in_order_queues", False))
@@ -305,8 +322,48 @@ class RolloutScheduler:
         """``scores[c, s]``: candidate ``c``'s objective in sampled future ``s``."""
         if self.config.objective != "latency":
             return self._energy_scores(view, candidates, seeds, horizon)
+        if self.config.depth == 2:
+            return np.array([self._deep_scores(view, c, seeds, horizon) for c in candidates])
         return np.array([[self._score(view, c, [seed], horizon) for seed in seeds]
                          for c in candidates])
+
+    def _deep_scores(self, view: SchedulerView, candidate: tuple[int, int, int],
+                     seeds: list[int], horizon: float) -> np.ndarray:
+        """Per sampled future, ``candidate``'s latency with its best follow-up (``depth=2``).
+
+        The follow-ups are the base's next placement after ``candidate`` and
+        the other most promising ones (:meth:`_candidates` in the candidate's
+        fork); each is rolled out from an exact copy of that fork, so every
+        follow-up of a sample meets the same future. The follow-up kept is
+        the one with the least mean over the samples; with no ready task
+        left to place, the candidate's plain rollout is its score.
+        """
+        table: list[list[float]] = []
+        follow_ups: list[tuple[int, int, int]] | None = None
+        for seed in seeds:
+            fork = view.fork(seed, horizon=horizon)
+            base = self._clone(view)
+            self._book(view, candidate, base)
+            fork.assign(*candidate)
+            if follow_ups is None:
+                plan = [tuple(a) for a in self._clone(view, base).decide(fork.view)] \
+                    if fork.view.ready else []
+                follow_ups = self._candidates(fork.view, plan[0]) if plan else []
+            if not follow_ups:
+                return np.array([self._score(view, candidate, [seed], horizon)
+                                 for seed in seeds])
+            row = []
+            for follow_up in follow_ups:
+                twin = fork.fork(None)  # exact: the same sampled future as the fork
+                deeper = self._clone(view, base)
+                self._book(twin.view, follow_up, deeper)
+                twin.assign(*follow_up)
+                present = list(twin.jobs.values())
+                row.append(math.inf if not self._finish(twin, deeper, present, True)
+                           else self._present_latency(twin, present)[0])
+            table.append(row)
+        scores = np.array(table).T  # [follow-up, sample]
+        return scores[int(np.argmin(scores.mean(axis=1)))]
 
     def _energy_scores(self, view: SchedulerView, candidates: list[tuple[int, int, int]],
                        seeds: list[int], horizon: float) -> np.ndarray:
@@ -358,6 +415,16 @@ class RolloutScheduler:
         base = self._clone(view)  # the base as it stands in the run, plans included
         self._book(view, candidate, base)
         fork.assign(*candidate)
+        return (fork, present) if self._finish(fork, base, present, until_done) else None
+
+    @staticmethod
+    def _finish(fork: Simulator, base: Scheduler, present: list[JobState],
+                until_done: bool) -> bool:
+        """Let ``base`` place the rest of this decision and run on; ``False`` if it got stuck.
+
+        It stops at the fork's horizon or (``until_done``) once the jobs
+        ``present`` have all finished.
+        """
         try:
             for job, task, pe in base.decide(fork.view):  # the rest of this decision
                 fork.assign(job, task, pe)
@@ -366,8 +433,8 @@ class RolloutScheduler:
                 for job, task, pe in base.decide(fork.view):
                     fork.assign(job, task, pe)
         except SchedulingError:
-            return None
-        return fork, present
+            return False
+        return True
 
     @staticmethod
     def _present_latency(fork: Simulator, present: list[JobState]) -> tuple[float, float]:
@@ -398,9 +465,9 @@ class RolloutScheduler:
         limit = view.horizon
         return end if limit is None else min(end, max(limit, view.now))
 
-    def _clone(self, view: SchedulerView) -> Scheduler:
-        """A copy of the run's base heuristic with its state (sharing, not copying, the view)."""
-        return copy.deepcopy(self.base, {id(view): view})
+    def _clone(self, view: SchedulerView, base: Scheduler | None = None) -> Scheduler:
+        """A copy of the run's base heuristic (or of ``base``) with its state, sharing the view."""
+        return copy.deepcopy(self.base if base is None else base, {id(view): view})
 
     def _book(self, view: SchedulerView, choice: tuple[int, int, int],
               base: Scheduler | None = None) -> None:

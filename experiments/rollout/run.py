@@ -13,6 +13,11 @@ the rollout's CPU time per placement.
     python experiments/rollout/run.py --rollout rollout:etf-live \
         --out experiments/rollout/etf_live.md
     python experiments/rollout/run.py --seeds 3 --quick
+    python experiments/rollout/run.py --rollout rollout:etf,depth=2 --versus rollout:etf \
+        --sigmas 0 --seeds 10 --out experiments/rollout/depth2_sigma0.md
+
+``--versus NAME`` adds a scheduler and the rollout's paired difference to
+it (a deeper search against the plain rollout); ``--sigmas`` picks noise levels.
 """
 
 from __future__ import annotations
@@ -54,10 +59,17 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="scales 25 and 100 only")
     parser.add_argument("--rollout", default="rollout:etf", help="the rollout scheduler's name")
     parser.add_argument("--out", type=Path, default=OUT / "results.md")
+    parser.add_argument("--versus", help="another scheduler to pair the rollout with")
+    parser.add_argument("--sigmas", default="0,0.5", help="noise levels (default 0,0.5)")
     args = parser.parse_args()
     rollout = args.rollout
-    schedulers = (*HEURISTICS, rollout)
-    flags = "" if rollout == "rollout:etf" else f" --rollout {rollout} --out {args.out}"
+    versus = args.versus
+    schedulers = (*HEURISTICS, rollout) + ((versus,) if versus else ())
+    sigmas = tuple(float(x) for x in args.sigmas.split(","))
+    flags = "" if rollout == "rollout:etf" else f" --rollout {rollout}"
+    flags += f" --versus {versus}" if versus else ""
+    flags += f" --sigmas {args.sigmas}" if sigmas != (0.0, 0.5) else ""
+    flags += f" --out {args.out}" if flags else ""
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     scales = (25.0, 100.0) if args.quick else (25.0, 50.0, 100.0)
     base = PRESETS["deepsocs"].scenario
@@ -72,13 +84,14 @@ def main() -> None:
         f"CPU time {rollout} spends per placement (one seed, this machine, under load).",
         "",
         f"| job mix | scale (us) | sigma | ETF | HEFT_RT | EFT | {rollout} | paired vs ETF |"
-        " vs ETF | done (ETF / rollout) | ms/placement |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        " vs ETF | done (ETF / rollout) | ms/placement |"
+        + (f" {versus} | paired vs it | vs it |" if versus else ""),
+        "|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|---|" if versus else ""),
     ]
     wall = time.perf_counter()
     for mix_name, workload in MIXES.items():
         for scale in scales:
-            for sigma in (0.0, 0.5):
+            for sigma in sigmas:
                 scenario = base.replace(workload=workload, interarrival=scale, noise=sigma)
                 result = compare(scenario, schedulers, seeds, workers=args.workers)
                 cells = {name: result.values(name, METRIC) for name in schedulers}
@@ -87,12 +100,19 @@ def main() -> None:
                 etf_mean = statistics.mean(cells["etf"])
                 cost = decision_cost(scenario, seeds[0], rollout)
                 row = [mix_name, f"{scale:g}", f"{sigma:g}"] + [
-                    f"{statistics.mean(v):.2f} ± {sem(v):.2f}" for v in cells.values()] + [
+                    f"{statistics.mean(cells[n]):.2f} ± {sem(cells[n]):.2f}"
+                    for n in (*HEURISTICS, rollout)] + [
                     f"{statistics.mean(diff):+.2f} ± {sem(diff):.2f}",
                     f"{100 * statistics.mean(diff) / etf_mean:+.1f} %",
                     f"{statistics.mean(done['etf']):.1f} / "
                     f"{statistics.mean(done[rollout]):.1f}",
                     f"{cost:.1f}"]
+                if versus:
+                    other = [r - o for r, o in zip(cells[rollout], cells[versus], strict=True)]
+                    base_mean = statistics.mean(cells[versus])
+                    row += [f"{base_mean:.2f} ± {sem(cells[versus]):.2f}",
+                            f"{statistics.mean(other):+.2f} ± {sem(other):.2f}",
+                            f"{100 * statistics.mean(other) / base_mean:+.1f} %"]
                 lines.append("| " + " | ".join(row) + " |")
                 print(lines[-1], flush=True)
     lines += ["", f"Wall time: {time.perf_counter() - wall:.0f} s."]
