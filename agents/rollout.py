@@ -490,6 +490,6 @@ def register() -> None:
     """Register the ``rollout:`` prefix with the scheduler registry."""
     try:
         register_scheduler_prefix("rollout", _make,
-                                  usage="rollout:BASE[,k=K,h=US,samples=S,objective=O]")
+                                  usage="rollout:BASE[,k=K,h=US,samples=S,objective=O,depth=D]")
     except TypeError:  # a registry without usage texts
         register_scheduler_prefix("rollout", _make)
