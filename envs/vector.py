@@ -179,11 +179,9 @@ class SchedulingVectorEnv(VectorEnv):
             raise ValueError(f"options['reset_mask'] must be a bool array of shape ({n},) with "
                              f"at least one True, got {reset_mask!r}")
         if self._pool is not None:
+            # The workers keep each sub-environment's ends and autoreset themselves.
             infos = self._pool.reset(seeds, options or None,
                                      None if reset_mask is self._all else reset_mask)
-            for index in np.flatnonzero(reset_mask).tolist():
-                self._terminations[index] = self._truncations[index] = False
-                self._autoreset[index] = False
             masks = np.zeros_like(self._masks)
             masks[reset_mask] = self._masks[reset_mask]
             return self._observations(), {"action_mask": masks,
@@ -216,7 +214,6 @@ class SchedulingVectorEnv(VectorEnv):
                              f"{len(actions)}")
         if self._pool is not None:
             rewards, terminations, truncations, merged = self._pool.step(actions)
-            self._terminations[:], self._truncations[:] = terminations, truncations
             infos = {"action_mask": self._masks.copy() if self.copy else self._masks,
                      "_action_mask": self._all.copy(), **merged}
             return self._observations(), rewards, terminations, truncations, infos
