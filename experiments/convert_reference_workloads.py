@@ -13,7 +13,8 @@ the reference's own cost table. The script writes
 * ``socsim/data/workloads/<name>.yaml``: one op-based job profile per paper
   workload (tasks carry ``ops``, not tabulated costs), plus the PulseDL-II
   batch-of-K variant and the papers' baselines: the point-neuron twin of the
-  MCC network and SDT-V2 15M at T = 4 (the T = 1 model's twin);
+  MCC network, SDT-V2 15M at T = 4 (the T = 1 model's twin) and SDT-V2 15M
+  in its deployment form (RepConvs re-parameterised into 3x3 convs on spikes);
 * ``socsim/data/platforms/{zynq_ultrascale,spinnaker2,mobile_soc,spiking_soc}.yaml``:
   the presets, each PE type with a ``cost_model`` block (``spiking_soc`` adds
   the reference's spike-driven SNN core);
@@ -275,6 +276,61 @@ def timesteps_document(single: Mapping[str, Any], steps: int) -> dict[str, Any]:
             if key in ops:
                 ops[key] = ops[key] * steps
     doc["edges"] = [[s, d, v * steps] for s, d, v in doc["edges"]]
+    return doc
+
+
+#: Pixels of SDT-V2's stages 3 and 4 (where the SDSA blocks are): 224 / 16 = 14, squared.
+SDT_SDSA_PIXELS = 14 * 14
+#: RepConvs per SDSA block (q, k, v and the output projection).
+SDT_REPCONVS = 4
+
+
+def repconv_width(real_macs: float, pixels: int = SDT_SDSA_PIXELS) -> int:
+    """The channel width ``c`` of an SDSA block from its real-valued MACs.
+
+    As implemented, each of the block's four RepConvs is a 1x1 conv on spikes,
+    BN, then a depthwise 3x3 and a 1x1 conv on real values: ``4 HW (9c + c^2)``
+    real MACs. Solving for ``c`` must give an integer (256 and 320 for the
+    15M model, 512 for the 55M one per time-step), which checks the layout.
+    """
+    per_pixel = real_macs / (SDT_REPCONVS * pixels)
+    width = round((-9 + math.sqrt(81 + 4 * per_pixel)) / 2)
+    if abs(width * width + 9 * width - per_pixel) > 1e-6 * per_pixel:
+        raise SystemExit(f"SDSA real MACs {real_macs:.0f} are not 4 x {pixels} x (9c + c^2)")
+    return width
+
+
+def reparameterised_document(single: Mapping[str, Any]) -> dict[str, Any]:
+    """SDT-V2 15M, T = 1, in its deployment form: each RepConv fused into one 3x3 conv.
+
+    RepConv (1x1, BN, depthwise 3x3, 1x1, BN) has no nonlinearity inside, so
+    at inference it is one 3x3 conv on the block's input spikes: ``9 c^2``
+    synaptic operations per pixel that follow the spikes, instead of ``c^2``
+    on spikes plus ``9c + c^2`` MACs on real values, and ``9 c^2`` weight
+    bytes instead of ``2 c^2 + 9c``. Only the SDSA blocks change: SepConv's
+    pointwise conv after its depthwise conv and the encoder stay real-valued,
+    as the authors' code has them.
+    """
+    doc = json.loads(json.dumps(single))
+    doc["name"] = "sdtv2_15m_t1_reparam"
+    doc["description"] = (
+        "Spike-driven Transformer V2 (Meta-SpikeFormer) 15M, T=1, 224x224, deployment form "
+        "[E]: sdtv2_15m_t1 with every RepConv (q, k, v, proj of each SDSA block: 1x1, BN, "
+        "depthwise 3x3, 1x1, BN; no nonlinearity inside) re-parameterised into one 3x3 conv "
+        "on the block's input spikes, as re-parameterisable convolutions are meant to be "
+        "deployed (Ding et al., RepVGG, CVPR 2021) and as the paper's claim that the network "
+        "is spike-driven, only sparse additions, needs [D]. SepConv's pointwise conv after its "
+        "depthwise conv and the encoder stay real-valued MACs. "
+        + single["description"].split(". ", 1)[1])
+    for task in doc["tasks"]:
+        ops = task["ops"]
+        if not task["name"].endswith("_sdsa"):
+            continue
+        c = repconv_width(ops["macs"])
+        hw = SDT_SDSA_PIXELS
+        ops["spike_macs"] = ops["spike_macs"] + SDT_REPCONVS * hw * 8 * c * c
+        ops["weight_bytes"] = ops["weight_bytes"] + SDT_REPCONVS * (7 * c * c - 9 * c)
+        del ops["macs"]
     return doc
 
 
@@ -702,6 +758,8 @@ def build_documents(ref: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         docs["workloads/mcc_av_twopoint.yaml"])
     docs[f"workloads/sdtv2_15m_t{SDT_TIMESTEPS}.yaml"] = timesteps_document(
         docs["workloads/sdtv2_15m_t1.yaml"], SDT_TIMESTEPS)
+    docs["workloads/sdtv2_15m_t1_reparam.yaml"] = reparameterised_document(
+        docs["workloads/sdtv2_15m_t1.yaml"])
     for doc in (zynq_document(ref), spinnaker_document(ref), mobile_document(ref),
                 spiking_document(ref)):
         docs[f"platforms/{doc['name']}.yaml"] = doc

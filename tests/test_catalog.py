@@ -20,8 +20,9 @@ PAPER_WORKLOADS = ("sdtv2_55m_t4", "sdtv2_15m_t1", "egru_lm_wt2_win6", "egru_dvs
                    "pulsedl2_pulse", "pulsedl2_batch32", "ohq_resnet18_int8",
                    "ohq_resnet18_mixed", "ohq_mbv3large_int8", "ohq_mbv3large_mixed",
                    "mcc_av_twopoint",
-                   # the papers' baselines (issue 18): MCC's point-neuron twin, SDT-V2 15M at T=4
-                   "mcc_av_pointneuron", "sdtv2_15m_t4")
+                   # the papers' baselines (issue 18): MCC's point-neuron twin, SDT-V2 15M at T=4,
+                   # and SDT-V2 15M in its deployment form
+                   "mcc_av_pointneuron", "sdtv2_15m_t4", "sdtv2_15m_t1_reparam")
 PRESETS = ("mobile_soc", "spinnaker2", "zynq_ultrascale", "spiking_soc")
 
 

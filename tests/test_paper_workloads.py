@@ -15,7 +15,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from socsim import catalog
+from socsim import catalog, costmodel
 from socsim.jobs import Batch, JobSource, Poisson
 from socsim.schedulers import MinimumExecutionTime
 from socsim.simulator import Simulator
@@ -26,10 +26,12 @@ PAPER_WORKLOADS = {
     "pulsedl2_pulse": 10, "pulsedl2_batch32": 10, "ohq_resnet18_int8": 21,
     "ohq_resnet18_mixed": 21, "ohq_mbv3large_int8": 19, "ohq_mbv3large_mixed": 19,
     "mcc_av_twopoint": 12,
-    # The papers' baselines: MCC's point-neuron twin and SDT-V2 15M at T=4.
-    "mcc_av_pointneuron": 12, "sdtv2_15m_t4": 30,
+    # The papers' baselines: MCC's point-neuron twin and SDT-V2 15M at T=4; and SDT-V2 15M
+    # in its deployment form (RepConvs re-parameterised).
+    "mcc_av_pointneuron": 12, "sdtv2_15m_t4": 30, "sdtv2_15m_t1_reparam": 30,
 }
-WITH_ACTIVITY = {"sdtv2_55m_t4", "sdtv2_15m_t1", "sdtv2_15m_t4", "egru_lm_wt2_win6",
+WITH_ACTIVITY = {"sdtv2_55m_t4", "sdtv2_15m_t1", "sdtv2_15m_t4", "sdtv2_15m_t1_reparam",
+                 "egru_lm_wt2_win6",
                  "egru_dvs_gesture", "mcc_av_twopoint"}
 #: Which preset is meant for which workloads (docs/workloads.md, "Presets").
 CLAIMS = {
@@ -38,7 +40,8 @@ CLAIMS = {
                         "ohq_resnet18_int8", "ohq_resnet18_mixed", "ohq_mbv3large_int8",
                         "ohq_mbv3large_mixed", "mcc_av_pointneuron"],
     "spinnaker2": ["egru_lm_wt2_win6", "egru_dvs_gesture", "mcc_av_twopoint"],
-    "spiking_soc": ["sdtv2_15m_t1", "sdtv2_15m_t4", "sdtv2_55m_t4", "egru_dvs_gesture",
+    "spiking_soc": ["sdtv2_15m_t1", "sdtv2_15m_t4", "sdtv2_15m_t1_reparam", "sdtv2_55m_t4",
+                    "egru_dvs_gesture",
                     "mcc_av_twopoint", "mcc_av_pointneuron"],
 }
 CLAIMED = [(p, w) for p, names in CLAIMS.items() for w in names]
@@ -283,6 +286,35 @@ def test_sdt_t4_is_four_time_steps_of_the_t1_model() -> None:
         assert four.macs == 4 * one.macs and four.spike_macs == 4 * one.spike_macs
         assert four.elem_ops == 4 * one.elem_ops and four.weight_bytes == one.weight_bytes
     assert [v for *_, v in t4.edges] == [4 * v for *_, v in t1.edges]
+
+
+def test_sdt_reparam_fuses_each_repconv_into_one_3x3_conv_on_spikes() -> None:
+    # A RepConv of width c on HW pixels: 1x1 on spikes (c^2), then dw 3x3 (9c) and 1x1 (c^2)
+    # on real values; fused, one 3x3 conv on the spikes (9 c^2). Stage 3: c = 256, HW = 196.
+    c, hw = 256, 14 * 14
+    single, fused = (catalog.get_workload(n) for n in ("sdtv2_15m_t1", "sdtv2_15m_t1_reparam"))
+    assert fused.task_names == single.task_names and fused.edges == single.edges
+    for name, one, rep in zip(single.task_names, single.ops, fused.ops, strict=True):
+        if not name.endswith("_sdsa"):
+            assert rep == one
+            continue
+        assert rep.macs == 0 and rep.elem_ops == one.elem_ops
+        assert rep.activity_scale == one.activity_scale
+        if name.startswith("s3_"):
+            assert one.macs == 4 * hw * (9 * c + c * c)
+            assert rep.spike_macs - one.spike_macs == 4 * hw * (9 * c * c - c * c)
+            assert rep.weight_bytes - one.weight_bytes == 4 * (9 * c * c - (2 * c * c + 9 * c))
+    # Fused, a block's time on the spiking core follows the spikes alone: at activity 0 only
+    # the per-neuron and dispatch floor is left, where the unfused block's real-valued MACs
+    # still take their time at the core's MAC rate.
+    core = catalog.get_platform("spiking_soc")
+    model = core.types[core.type_index("snn_asic")].cost_model
+    for i, name in enumerate(single.task_names):
+        if name.endswith("_sdsa"):
+            rep, one = (costmodel.breakdown(w.ops[i], model, 0.0) for w in (fused, single))
+            assert rep.latency_us == pytest.approx(rep.floor_us)
+            assert one.latency_us - one.floor_us == pytest.approx(
+                single.ops[i].macs / model.mac_rate["int8"], rel=1e-6)
 
 
 def test_spiking_core_follows_activity_where_the_tile_and_the_npu_do_not() -> None:
