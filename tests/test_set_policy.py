@@ -190,26 +190,54 @@ def tiny_recipe() -> Recipe:
     return Recipe(dagger=DaggerConfig(iterations=2, seeds_per_case=1, epochs=1, workers=1,
                                       expert="rollout:etf,k=2,samples=1"),
                   rl=RLConfig(iterations=1, samples=2, epochs=1, workers=1),
+                  refine=DaggerConfig(iterations=2, seeds_per_case=1, epochs=1, workers=1,
+                                      expert="rollout:etf,k=2,samples=1",
+                                      family_weights=(("random-dag", 3.0),)),
                   cases=(Case("deepsocs/canonical/25/0.5", horizon=200.0),
                          Case("random-dag")), quick=True)
 
 
-def test_resume_gives_the_same_state(tmp_path):
+@pytest.mark.parametrize("stop", [2, 4])  # in the RL stage; inside the refining stage
+def test_resume_gives_the_same_state(tmp_path, stop):
     validation = [(Case("deepsocs/canonical/25/0", horizon=200.0), 50_000)]
     whole = Trainer(tiny_recipe(), tmp_path / "whole", echo=False, validation=validation)
     whole.run()
     part = Trainer(tiny_recipe(), tmp_path / "part", echo=False, validation=validation,
-                   stop_after=2)
+                   stop_after=stop)
     part.run()
     resumed = Trainer(tiny_recipe(), tmp_path / "part", resume=True, echo=False,
                       validation=validation)
-    assert resumed.step == 2
+    assert resumed.step == stop
     resumed.run()
     for key, value in whole.policy.state_dict().items():
         assert torch.equal(value, resumed.policy.state_dict()[key]), key
     assert whole.placements == resumed.placements
     with pytest.raises(CheckpointError, match="--resume"):
         Trainer(tiny_recipe(), tmp_path / "whole", echo=False, validation=validation)
+
+
+def test_the_refining_stage_starts_from_the_best_step_and_ships_its_last(tmp_path):
+    import json
+
+    validation = [(Case("deepsocs/canonical/25/0", horizon=200.0), 50_000)]
+    trainer = Trainer(tiny_recipe(), tmp_path / "run", echo=False, validation=validation)
+    shipped = trainer.run()
+    log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    steps = [entry for entry in log if "stage" in entry]
+    assert [(e["stage"], e["step"]) for e in steps] == [
+        ("init", 0), ("dagger", 0), ("dagger", 1), ("rl", 0), ("refine", 0), ("refine", 1)]
+    assert steps[-1]["shipped"] == "refine:1"
+    # The best step before refining (by validation) is where refining started.
+    before = min(steps[1:4], key=lambda e: e["validation_ratio"])
+    assert steps[-1]["best"] == f"{before['stage']}:{before['step']}"
+    assert load_set_policy(tmp_path / "run" / "before_refine.pt")
+    final = load_set_policy(shipped)
+    for key, value in trainer.policy.state_dict().items():
+        assert torch.equal(value, final.state_dict()[key]), key
+    # Refining fits its own labels only: the last fit saw the two refine iterations' labels.
+    refined = sum(len(Decisions.load(tmp_path / "run" / f"refine_labels_{i}.npz"))
+                  for i in range(2))
+    assert len(trainer.data) == refined
 
 
 def test_checkpoints_round_trip_and_refuse_bad_files(tmp_path):
@@ -312,7 +340,7 @@ def test_imitation_gap_reads_a_recipe_run_and_counts_departures(tmp_path, capsys
     Trainer(tiny_recipe(), tmp_path / "run", echo=False, validation=validation).run()
     assert gap.main([str(tmp_path / "run")]) == 0
     out = capsys.readouterr().out
-    assert "labels_0" in out and "labels_1" in out and "all iterations" in out
+    assert "labels_0" in out and "labels_1" in out and "all labels" in out
     # The rule agrees with itself: no departures caught, none false; the policies follow.
     assert "| earliest-finish rule |" in out and "| imitation.pt |" in out
     data = Decisions.load(tmp_path / "run" / "labels_0.npz")
@@ -322,6 +350,11 @@ def test_imitation_gap_reads_a_recipe_run_and_counts_departures(tmp_path, capsys
     assert share > 0  # the expert does depart from the rule
     assert gap.main([str(tmp_path / "empty")]) == 2
     assert "no labels_<i>.npz" in capsys.readouterr().err
+    assert gap.main([]) == 2 and gap.main(["--fresh", str(tmp_path / "run")]) == 2
+    assert "a recipe run folder or --fresh" in capsys.readouterr().err
+    # --fresh scores the committed stage checkpoints: each loads, at the shipped sizes.
+    for path in gap.committed_policies().values():
+        assert load_set_policy(path).config == load_set_policy(SHIPPED_SET).config
 
 
 def test_the_edp_variant_trades_latency_for_energy_on_the_papers_mix():
@@ -347,6 +380,31 @@ def test_the_recipe_refuses_an_expert_that_cannot_label(capsys, tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+def test_family_weights_scale_a_familys_share_of_the_imitation_loss():
+    count = {"deepsocs": 900, "papers-mix": 60, "random-dag": 40}
+    equal = DaggerConfig().family_shares(count)
+    # By default every family's decisions together weigh the same, and the mean decision 1.
+    totals = {f: equal[f] * n for f, n in count.items()}
+    assert max(totals.values()) == pytest.approx(min(totals.values()))
+    assert sum(totals.values()) == pytest.approx(sum(count.values()))
+    tripled = DaggerConfig(family_weights=(("papers-mix", 3.0),)).family_shares(count)
+    weighed = {f: tripled[f] * n for f, n in count.items()}
+    assert weighed["papers-mix"] == pytest.approx(3 * weighed["deepsocs"])
+    assert weighed["random-dag"] == pytest.approx(weighed["deepsocs"])
+    assert sum(weighed.values()) == pytest.approx(sum(count.values()))
+
+
+def test_the_recipe_refuses_bad_family_weights(capsys, tmp_path):
+    from socsim.agents.learned.recipe import main
+
+    for text, says in (("papers=2", "FAMILY=WEIGHT"), ("papers-mix=-1", "positive"),
+                       ("papers-mix=x", "positive"), ("papers-mix", "FAMILY=WEIGHT")):
+        assert main(["--family-weights", text, "--out", str(tmp_path / "run")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("error: --family-weights") and says in err and "\n" not in err
+    assert not (tmp_path / "run").exists()
+
+
 def test_the_edp_table_script_writes_every_row(tmp_path, capsys):
     import importlib.util
     from pathlib import Path
@@ -359,6 +417,6 @@ def test_the_edp_table_script_writes_every_row(tmp_path, capsys):
                 str(tmp_path / "edp.md")])
     text = (tmp_path / "edp.md").read_text()
     for row in ("| eft-energy |", "| min-edp |", "| learned:edp |", "| untrained |",
-                "| learned:default (its start) |"):
+                "| its start (edp_start.pt) |"):
         assert row in text
     assert "--seeds 2 --no-teacher" in text and "±" in text

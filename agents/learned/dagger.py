@@ -51,6 +51,9 @@ class DaggerConfig:
             ``finish`` feature measures, so its labels say where lookahead
             departs from that rule.
         workers: Processes collecting episodes.
+        family_weights: ``(family, weight)`` pairs scaling a family's share of the loss
+            (families not named weigh 1; the shares are renormalised so the mean
+            decision still weighs 1).
     """
 
     iterations: int = 5
@@ -61,10 +64,24 @@ class DaggerConfig:
     lr: float = 1e-3
     expert: str = "rollout:etf-live"
     workers: int = 2
+    family_weights: tuple[tuple[str, float], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
         return asdict(self)
+
+    def family_shares(self, count: dict[str, int]) -> dict[str, float]:
+        """Per-decision weight of each family, given how many decisions each gave.
+
+        A family's decisions together weigh ``N * w / W`` (``N`` decisions in
+        all, ``w`` its ``family_weights`` entry, ``W`` the sum of the
+        entries of the families present), however many decisions it gave:
+        without entries every family weighs the same and the mean decision 1.
+        """
+        scale = dict(self.family_weights)
+        total = sum(scale.get(family, 1.0) for family in count)
+        return {family: sum(count.values()) * scale.get(family, 1.0) / (total * max(n, 1))
+                for family, n in count.items()}
 
     def beta_at(self, iteration: int) -> float:
         """Share of expert placements in ``iteration``."""

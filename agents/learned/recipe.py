@@ -1,4 +1,4 @@
-"""The recipe that produces ``learned:default``: DAgger on ``rollout:etf-live``, then RL.
+"""The recipe that produces ``learned:default``: DAgger on ``rollout:etf-live``, RL, refining.
 
     python -m socsim.agents.learned.recipe --out runs/set_default
     python -m socsim.agents.learned.recipe --out runs/set_default --resume   # after a stop
@@ -6,13 +6,19 @@
 From scratch, in one command: a randomly initialised
 :class:`~.set_policy.SetPolicy`; :mod:`~.dagger` iterations imitating the
 lookahead expert on the training cases (:data:`~.task_suite.TRAINING`);
-then :mod:`~.finetune` iterations of RL. After every step the greedy
-policy runs on validation seeds (disjoint from the training seeds and from
-the evaluation seeds 100000 and up) and its geometric-mean ratio of
-censored latency to ETF's is logged with the environment steps and wall
-time (``log.jsonl``: the learning curves). The shipped policy
-(``policy.pt``) is the step with the best validation ratio, and the log
-says which stage that was.
+then :mod:`~.finetune` iterations of RL; then a *refining* stage: from
+the step with the best validation ratio so far, DAgger again on fresh
+labels, with the papers' mix weighing three times its share of the loss
+(the family with the fewest, longest decisions and the largest teacher
+lead). After every step the greedy policy runs on validation seeds
+(disjoint from the training seeds and from the evaluation seeds 100000
+and up) and its geometric-mean ratio of censored latency to ETF's is
+logged with the environment steps and wall time (``log.jsonl``: the
+learning curves). Without a refining stage the shipped policy
+(``policy.pt``) is the step with the best validation ratio; with one, it is
+the refining stage's last step (DAgger's usual output: the validation set,
+a few runs per family, cannot tell these steps apart). The log says which
+step was shipped.
 
 Resuming: the state after each step (weights, optimiser, counters, every
 random stream, the aggregated labels) is kept in the run folder; a resumed
@@ -74,6 +80,8 @@ class Recipe:
     Attributes:
         dagger: The imitation stage.
         rl: The RL stage.
+        refine: The refining stage (imitation again from the best step so far, its own
+            labels only; ``iterations=0``: none).
         policy: Network sizes.
         seed: Seed of the initial weights and of every stream.
         quick: Fewer runs everywhere (tests, a smoke run).
@@ -86,6 +94,7 @@ class Recipe:
 
     dagger: DaggerConfig = field(default_factory=DaggerConfig)
     rl: RLConfig = field(default_factory=RLConfig)
+    refine: DaggerConfig = field(default_factory=lambda: REFINE)
     policy: SetPolicyConfig = field(default_factory=SetPolicyConfig)
     seed: int = 0
     quick: bool = False
@@ -97,6 +106,7 @@ class Recipe:
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
         return {"dagger": self.dagger.to_dict(), "rl": self.rl.to_dict(),
+                "refine": self.refine.to_dict(),
                 "policy": self.policy.to_dict(), "seed": self.seed, "quick": self.quick,
                 "cases": [c.name for c in self.training_cases()],
                 "objective": self.objective, "reference": self.reference, "init": self.init}
@@ -110,7 +120,8 @@ class Recipe:
     def steps(self) -> list[tuple[str, int]]:
         """``(stage, index)`` of every step, in order."""
         return ([("dagger", i) for i in range(self.dagger.iterations)]
-                + [("rl", i) for i in range(self.rl.iterations)])
+                + [("rl", i) for i in range(self.rl.iterations)]
+                + [("refine", i) for i in range(self.refine.iterations)])
 
 
 class Trainer:
@@ -140,6 +151,7 @@ class Trainer:
         self.labels = 0
         self.wall = 0.0
         self.best = (np.inf, "")
+        self.shipped = ""
         self.data = Decisions.empty(recipe.policy.features)
         families = {case.family for case in recipe.training_cases()}
         self.validation = validation or [run for run in validation_runs(recipe.quick)
@@ -165,7 +177,7 @@ class Trainer:
         while self.step < end:
             stage, index = steps[self.step]
             clock = time.perf_counter()
-            stats = self._dagger(index) if stage == "dagger" else self._rl(index)
+            stats = self._rl(index) if stage == "rl" else self._imitate(stage, index)
             self.wall += time.perf_counter() - clock
             self.step += 1
             self._evaluate(stage, index, stats)
@@ -173,11 +185,19 @@ class Trainer:
         return self.out / POLICY
 
     def _optimizer(self, stage: str) -> torch.optim.Optimizer:
-        lr = self.recipe.dagger.lr if stage == "dagger" else self.recipe.rl.lr
+        lr = {"dagger": self.recipe.dagger.lr, "rl": self.recipe.rl.lr,
+              "refine": self.recipe.refine.lr}[stage]
         return torch.optim.Adam(self.policy.parameters(), lr=lr)
 
-    def _dagger(self, index: int) -> dict[str, float]:
-        config = self.recipe.dagger
+    def _imitate(self, stage: str, index: int) -> dict[str, float]:
+        """One DAgger iteration of ``stage`` (``dagger`` or ``refine``)."""
+        config = self.recipe.dagger if stage == "dagger" else self.recipe.refine
+        if stage == "refine" and index == 0:  # from the best step so far, on its own labels
+            start = load_set_policy(self.out / POLICY)
+            save_set_policy(start, self.out / "before_refine.pt", {"stage": self.best[1]})
+            self.policy.load_state_dict(start.state_dict())
+            self.data = Decisions.empty(self.recipe.policy.features)
+            self.optimizer = self._optimizer("refine")
         beta = config.beta_at(index)
         weights = None if index == 0 else numpy_weights(self.policy)
         first = 1 + index * config.seeds_per_case
@@ -191,10 +211,10 @@ class Trainer:
         for job, result in zip(jobs, results, strict=True):
             family = job.case.family
             count[family] = count.get(family, 0) + len(result.data)
-        for job, result in zip(jobs, results, strict=True):  # each family weighs the same
-            fresh = fresh.concat(result.data.weighted(
-                sum(count.values()) / (len(count) * max(count[job.case.family], 1))))
-        fresh.save(self.out / f"labels_{index}.npz")
+        shares = config.family_shares(count)  # each family weighs the same (or as told)
+        for job, result in zip(jobs, results, strict=True):
+            fresh = fresh.concat(result.data.weighted(shares[job.case.family]))
+        fresh.save(self.out / labels_file(stage, index))
         self.data = self.data.concat(fresh)
         self.placements += sum(r.placements for r in results)
         self.labels += len(fresh)
@@ -246,8 +266,14 @@ class Trainer:
             families.setdefault(case.name.split("/")[0], []).append(value / ref)
         tag = f"{stage}:{index}"
         # A random start is never shipped; a trained one (--init) is, unless a step beats it.
-        if ratio < self.best[0] and (stage != "init" or self.recipe.init is not None):
+        # A refining stage starts from the best step so far and ships its own last step.
+        last_refine = stage == "refine" and index == self.recipe.refine.iterations - 1
+        improved = stage != "refine" and ratio < self.best[0] and \
+            (stage != "init" or self.recipe.init is not None)
+        if improved:
             self.best = (ratio, tag)
+        if improved or last_refine:
+            self.shipped = tag
             save_set_policy(self.policy, self.out / POLICY,
                             {"stage": tag, "validation_ratio": ratio,
                              "recipe": self.recipe.to_dict()})
@@ -261,7 +287,7 @@ class Trainer:
                    "by_family": {k: float(np.exp(np.mean(np.log(v))))
                                  for k, v in families.items()},
                    "eval_cpu_s": round(time.process_time() - clock, 1), **stats,
-                   "best": self.best[1]})
+                   "best": self.best[1], "shipped": self.shipped})
 
     def _log(self, entry: dict[str, Any]) -> None:
         with open(self.out / LOG, "a", encoding="utf-8") as handle:
@@ -273,7 +299,8 @@ class Trainer:
     def _save(self) -> None:
         state = {"kind": "set-recipe", "step": self.step, "placements": self.placements,
                  "labels": self.labels, "wall": self.wall, "best_ratio": float(self.best[0]),
-                 "best_tag": self.best[1], "policy": self.policy.state_dict(),
+                 "best_tag": self.best[1], "shipped": self.shipped,
+                 "policy": self.policy.state_dict(),
                  "optimizer": self.optimizer.state_dict(), "rng": rng_state(self.rng),
                  "torch_rng": torch.get_rng_state()}
         tmp = self.out / (STATE + ".tmp")
@@ -293,23 +320,38 @@ class Trainer:
         self.placements, self.labels = int(state["placements"]), int(state["labels"])
         self.wall = float(state["wall"])
         self.best = (float(state["best_ratio"]), str(state["best_tag"]))
+        self.shipped = str(state.get("shipped", self.best[1]))
         load_weights(self.policy, state["policy"], path, FIX_STATE)
-        if step > 0 and steps[step - 1][0] == "rl":
-            self.optimizer = self._optimizer("rl")
+        if step > 0 and steps[step - 1][0] != "dagger":
+            self.optimizer = self._optimizer(steps[step - 1][0])
         load_optimizer(self.optimizer, state["optimizer"], path)
         set_rng_state(state["rng"], self.rng)
         torch_rng = state.get("torch_rng")
         if isinstance(torch_rng, torch.Tensor) and torch_rng.dtype == torch.uint8:
             torch.set_rng_state(torch_rng)
-        done = sum(1 for stage, _ in steps[:step] if stage == "dagger")
-        for index in range(done):
-            self.data = self.data.concat(Decisions.load(self.out / f"labels_{index}.npz"))
+        # The aggregated labels: the refining stage's own once it has begun, else the DAgger's.
+        refined = [i for stage, i in steps[:step] if stage == "refine"]
+        labelled = [("refine", i) for i in refined] if refined else \
+            [("dagger", i) for stage, i in steps[:step] if stage == "dagger"]
+        for stage, index in labelled:
+            self.data = self.data.concat(Decisions.load(self.out / labels_file(stage, index)))
+
+
+#: The shipped recipe's refining stage: three DAgger iterations, the papers' mix at 3x.
+REFINE = DaggerConfig(iterations=3, family_weights=(("papers-mix", 3.0),))
+
+
+def labels_file(stage: str, index: int) -> str:
+    """The run folder's file of the labels of a DAgger iteration (``dagger`` or ``refine``)."""
+    return f"labels_{index}.npz" if stage == "dagger" else f"{stage}_labels_{index}.npz"
 
 
 def quick_recipe() -> Recipe:
     """A small recipe (minutes): smoke runs and tests."""
     return Recipe(dagger=DaggerConfig(iterations=2, seeds_per_case=1, epochs=3,
                                       expert="rollout:etf-live,samples=2"),
+                  refine=replace(REFINE, iterations=1, seeds_per_case=1, epochs=1,
+                                 expert="rollout:etf-live,samples=2"),
                   rl=RLConfig(iterations=2, samples=2, epochs=1), quick=True)
 
 
@@ -333,12 +375,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--expert", help="the imitation stage's expert (default "
                                          "rollout:etf-live; for --objective edp, e.g. "
                                          "'rollout:eft-energy,objective=edp')")
+    parser.add_argument("--family-weights", help="comma-separated FAMILY=WEIGHT scaling a "
+                                                 "family's share of the imitation loss (default: "
+                                                 "all 1), e.g. papers-mix=3")
     parser.add_argument("--dagger-iterations", type=int, help="imitation iterations")
     parser.add_argument("--rl-iterations", type=int, help="RL iterations")
+    parser.add_argument("--refine-iterations", type=int,
+                        help="iterations of the refining stage (0: none; default 3)")
     args = parser.parse_args(argv)
     recipe = quick_recipe() if args.quick else Recipe()
     objective = METRIC if args.objective == "latency" else "edp"
     dagger = replace(recipe.dagger, workers=args.workers)
+    refine = replace(recipe.refine, workers=args.workers)
+    if args.refine_iterations is not None:
+        refine = replace(refine, iterations=max(0, args.refine_iterations))
     rl = replace(recipe.rl, workers=args.workers, objective=objective)
     if args.dagger_iterations is not None:
         dagger = replace(dagger, iterations=args.dagger_iterations)
@@ -353,6 +403,13 @@ def main(argv: list[str] | None = None) -> int:
                   "choose/commit); give a rollout:BASE[,...] scheduler", file=sys.stderr)
             return 2
         dagger = replace(dagger, expert=args.expert)
+        refine = replace(refine, expert=args.expert)
+    if args.family_weights:
+        try:
+            dagger = replace(dagger, family_weights=parse_family_weights(args.family_weights))
+        except ValueError as exc:
+            print(f"error: --family-weights: {exc}", file=sys.stderr)
+            return 2
     if args.rl_iterations is not None:
         rl = replace(rl, iterations=args.rl_iterations)
     cases = None
@@ -364,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             print(f"error: --cases: {exc}", file=sys.stderr)
             return 2
-    recipe = Recipe(dagger=dagger, rl=rl, policy=recipe.policy, seed=args.seed,
+    recipe = Recipe(dagger=dagger, rl=rl, refine=refine, policy=recipe.policy, seed=args.seed,
                     quick=recipe.quick, cases=cases, objective=objective,
                     reference="etf" if objective == METRIC else "eft-energy", init=args.init)
     clock = time.perf_counter()
@@ -375,6 +432,25 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"wrote {path} in {time.perf_counter() - clock:.0f} s wall", flush=True)
     return 0
+
+
+def parse_family_weights(text: str) -> tuple[tuple[str, float], ...]:
+    """``"papers-mix=3,random-dag=2"`` as ``(family, weight)`` pairs; ``ValueError`` if bad."""
+    families = ("deepsocs", "random-dag", "papers-mix", "ds3-default")
+    pairs = []
+    for item in text.split(","):
+        family, sep, value = item.strip().partition("=")
+        if not sep or family not in families:
+            raise ValueError(f"{item.strip()!r} is not FAMILY=WEIGHT with FAMILY one of "
+                             f"{', '.join(families)}")
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = -1.0
+        if not np.isfinite(weight) or weight <= 0:
+            raise ValueError(f"{item.strip()!r}: the weight must be a positive number")
+        pairs.append((family, weight))
+    return tuple(pairs)
 
 
 def _read_json(path: Path) -> Any:

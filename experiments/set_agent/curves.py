@@ -21,7 +21,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 HERE = Path(__file__).resolve().parent
-COLOURS = {"dagger": "tab:blue", "rl": "tab:orange"}
+COLOURS = {"dagger": "tab:blue", "rl": "tab:orange", "refine": "tab:green"}
 
 
 def main(argv: list[str]) -> int:
@@ -43,7 +43,12 @@ def main(argv: list[str]) -> int:
                      f"{e['wall_s']:.0f} | {e['validation_ratio']:.4f} | " +
                      " | ".join(f"{by.get(f, float('nan')):.4f}" for f in families) + " |")
     best = steps[-1].get("best", "") if steps else ""
-    lines += ["", f"Shipped: the step with the best validation ratio, `{best}`."]
+    shipped = steps[-1].get("shipped", best) if steps else ""
+    if shipped == best:
+        lines += ["", f"Shipped: the step with the best validation ratio, `{best}`."]
+    else:
+        lines += ["", f"Shipped: the refining stage's last step, `{shipped}`; it started from "
+                  f"the step with the best validation ratio before it, `{best}`."]
     (HERE / "curves.md").write_text("\n".join(lines) + "\n")
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
     trained = [e for e in steps if e["stage"] != "init"]

@@ -1,16 +1,17 @@
 """The energy-aware learned variant on the papers' mix: EDP against the energy-aware heuristics.
 
 The variant (``learned:edp``, ``agents/learned/checkpoints/edp.pt``) is
-``learned:default`` further trained by DAgger on the papers' mix, labelled
+the first ``learned:default`` (kept as ``experiments/set_agent/stages/edp_start.pt``)
+further trained by DAgger on the papers' mix, labelled
 by the EDP lookahead expert ``rollout:eft-energy,objective=edp``; the
 recipe keeps its best validation step (``policy.pt``)::
 
     python -m socsim.agents.learned.recipe --objective edp \\
         --expert "rollout:eft-energy,objective=edp" --cases papers-mix \\
-        --init agents/learned/checkpoints/default.pt --dagger-iterations 4 \\
-        --rl-iterations 0 --out runs/edp_dagger
+        --init experiments/set_agent/stages/edp_start.pt --dagger-iterations 4 \\
+        --rl-iterations 0 --refine-iterations 0 --out runs/edp_dagger
 
-This script runs it, the network it started from (``learned:default``), the
+This script runs it, the network it started from (``edp_start.pt``), the
 same network untrained, the heuristics (``eft-energy``, ``min-edp``, ETF,
 HEFT_RT) and, unless ``--no-teacher``, the expert itself on held-out seeds
 100000.. of the papers' mix (``mobile_soc``, ``edge_ai``, 30 jobs): EDP
@@ -33,7 +34,7 @@ from pathlib import Path
 import torch
 
 from socsim.agents.learned.set_policy import SetPolicy
-from socsim.agents.learned.set_scheduler import SHIPPED_EDP, SHIPPED_SET, load_set_policy
+from socsim.agents.learned.set_scheduler import SHIPPED_EDP, load_set_policy
 from socsim.agents.learned.suite_eval import METRIC, heuristic_metrics, policy_metrics
 from socsim.agents.learned.task_suite import Case
 
@@ -41,6 +42,8 @@ OUT = Path(__file__).resolve().parent
 TEACHER = "rollout:eft-energy,objective=edp"
 HEURISTICS = ("eft-energy", "min-edp", "etf", "heft-rt")
 FIRST_SEED = 100_000
+#: The row of the network the variant started from (the first learned:default).
+START = "its start (edp_start.pt)"
 
 
 def sem(values: list[float]) -> float:
@@ -66,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     runs = [(Case("papers-mix"), seed) for seed in range(FIRST_SEED, FIRST_SEED + args.seeds)]
     torch.manual_seed(0)  # the recipe's initialisation
     policies: dict[str, SetPolicy] = {"learned:edp": load_set_policy(SHIPPED_EDP),
-                                      "learned:default (its start)": load_set_policy(SHIPPED_SET),
+                                      START: load_set_policy(OUT / "stages" / "edp_start.pt"),
                                       "untrained": SetPolicy().eval()}
     rows = {name: heuristic_metrics(name, runs, args.workers) for name in HEURISTICS}
     if not args.no_teacher:
@@ -74,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     for name, policy in policies.items():
         rows[name] = policy_metrics(policy, runs)
     edp = {name: [r["edp"] for r in found] for name, found in rows.items()}
-    reference, start = edp["eft-energy"], edp["learned:default (its start)"]
+    reference, start = edp["eft-energy"], edp[START]
     command = "python experiments/set_agent/edp.py" + (
         f" --seeds {args.seeds}" if args.seeds != 20 else "") + (
         " --no-teacher" if args.no_teacher else "")
