@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -378,6 +380,19 @@ def test_the_recipe_refuses_an_expert_that_cannot_label(capsys, tmp_path):
         err = capsys.readouterr().err.strip()
         assert err.startswith("error: --expert") and says in err and "\n" not in err
     assert not (tmp_path / "run").exists()
+
+
+def test_a_refining_stage_alone_refines_the_initial_weights(tmp_path):
+    recipe = replace(tiny_recipe(), dagger=replace(tiny_recipe().dagger, iterations=0),
+                     rl=replace(tiny_recipe().rl, iterations=0),
+                     refine=replace(tiny_recipe().refine, iterations=1))
+    validation = [(Case("deepsocs/canonical/25/0", horizon=200.0), 50_000)]
+    trainer = Trainer(recipe, tmp_path / "run", echo=False, validation=validation)
+    start = {k: v.clone() for k, v in trainer.policy.state_dict().items()}
+    shipped = load_set_policy(trainer.run())
+    before = load_set_policy(tmp_path / "run" / "before_refine.pt")
+    assert all(torch.equal(before.state_dict()[k], v) for k, v in start.items())
+    assert any(not torch.equal(shipped.state_dict()[k], v) for k, v in start.items())
 
 
 def test_family_weights_scale_a_familys_share_of_the_imitation_loss():

@@ -54,7 +54,7 @@ from .finetune import RLConfig, collect_sampled, ppo_update
 from .set_policy import SetPolicy, SetPolicyConfig
 from .set_scheduler import load_set_policy, save_set_policy
 from .suite_eval import METRIC, Run, heuristic_metrics, mean_log_ratio, policy_metrics
-from .task_suite import TRAINING, Case, deepsocs_cells
+from .task_suite import EVALUATION, TRAINING, Case, deepsocs_cells
 
 STATE = "state.pt"
 LOG = "log.jsonl"
@@ -193,9 +193,10 @@ class Trainer:
         """One DAgger iteration of ``stage`` (``dagger`` or ``refine``)."""
         config = self.recipe.dagger if stage == "dagger" else self.recipe.refine
         if stage == "refine" and index == 0:  # from the best step so far, on its own labels
-            start = load_set_policy(self.out / POLICY)
-            save_set_policy(start, self.out / "before_refine.pt", {"stage": self.best[1]})
-            self.policy.load_state_dict(start.state_dict())
+            if (self.out / POLICY).exists():  # none saved yet: refine the weights at hand
+                self.policy.load_state_dict(load_set_policy(self.out / POLICY).state_dict())
+            save_set_policy(self.policy, self.out / "before_refine.pt",
+                            {"stage": self.best[1]})
             self.data = Decisions.empty(self.recipe.policy.features)
             self.optimizer = self._optimizer("refine")
         beta = config.beta_at(index)
@@ -436,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def parse_family_weights(text: str) -> tuple[tuple[str, float], ...]:
     """``"papers-mix=3,random-dag=2"`` as ``(family, weight)`` pairs; ``ValueError`` if bad."""
-    families = ("deepsocs", "random-dag", "papers-mix", "ds3-default")
+    families = sorted({case.family for case in EVALUATION})
     pairs = []
     for item in text.split(","):
         family, sep, value = item.strip().partition("=")
