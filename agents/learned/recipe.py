@@ -377,8 +377,9 @@ def main(argv: list[str] | None = None) -> int:
                                          "rollout:etf-live; for --objective edp, e.g. "
                                          "'rollout:eft-energy,objective=edp')")
     parser.add_argument("--family-weights", help="comma-separated FAMILY=WEIGHT scaling a "
-                                                 "family's share of the imitation loss (default: "
-                                                 "all 1), e.g. papers-mix=3")
+                                                 "family's share of the first imitation stage's "
+                                                 "loss (default: all 1), e.g. papers-mix=3; the "
+                                                 "refining stage keeps its own papers-mix=3")
     parser.add_argument("--dagger-iterations", type=int, help="imitation iterations")
     parser.add_argument("--rl-iterations", type=int, help="RL iterations")
     parser.add_argument("--refine-iterations", type=int,
