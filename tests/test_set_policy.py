@@ -9,7 +9,13 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from socsim.agents.learned.candidates import NUM_FEATURES, Candidates, candidates  # noqa: E402
+from socsim.agents.learned.candidates import (  # noqa: E402
+    FEATURES,
+    NUM_FEATURES,
+    Candidates,
+    ScaleCache,
+    candidates,
+)
 from socsim.agents.learned.checkpoint import CheckpointError  # noqa: E402
 from socsim.agents.learned.dagger import (  # noqa: E402
     DaggerConfig,
@@ -218,8 +224,10 @@ def test_resume_gives_the_same_state(tmp_path, stop):
         Trainer(tiny_recipe(), tmp_path / "whole", echo=False, validation=validation)
 
 
-def test_the_refining_stage_starts_from_the_best_step_and_ships_its_last(tmp_path):
+def test_the_refining_stage_starts_from_the_best_step_and_the_best_step_ships(tmp_path):
     import json
+
+    from socsim.agents.learned.set_scheduler import checkpoint_meta
 
     validation = [(Case("deepsocs/canonical/25/0", horizon=200.0), 50_000)]
     trainer = Trainer(tiny_recipe(), tmp_path / "run", echo=False, validation=validation)
@@ -228,14 +236,20 @@ def test_the_refining_stage_starts_from_the_best_step_and_ships_its_last(tmp_pat
     steps = [entry for entry in log if "stage" in entry]
     assert [(e["stage"], e["step"]) for e in steps] == [
         ("init", 0), ("dagger", 0), ("dagger", 1), ("rl", 0), ("refine", 0), ("refine", 1)]
-    assert steps[-1]["shipped"] == "refine:1"
-    # The best step before refining (by validation) is where refining started.
+    # The best step before refining (by validation) is where refining started ...
     before = min(steps[1:4], key=lambda e: e["validation_ratio"])
-    assert steps[-1]["best"] == f"{before['stage']}:{before['step']}"
-    assert load_set_policy(tmp_path / "run" / "before_refine.pt")
+    start = load_set_policy(tmp_path / "run" / "before_refine.pt")
+    assert checkpoint_meta(tmp_path / "run" / "before_refine.pt")["stage"] == \
+        f"{before['stage']}:{before['step']}"
+    # ... and the best of all trained steps, refining included, is shipped.
+    best = min(steps[1:], key=lambda e: e["validation_ratio"])
+    tag = f"{best['stage']}:{best['step']}"
+    assert steps[-1]["shipped"] == tag == checkpoint_meta(shipped)["stage"]
     final = load_set_policy(shipped)
-    for key, value in trainer.policy.state_dict().items():
-        assert torch.equal(value, final.state_dict()[key]), key
+    expected = {"refine:1": trainer.policy, f"{before['stage']}:{before['step']}": start}
+    if tag in expected:
+        for key, value in expected[tag].state_dict().items():
+            assert torch.equal(value, final.state_dict()[key]), key
     # Refining fits its own labels only: the last fit saw the two refine iterations' labels.
     refined = sum(len(Decisions.load(tmp_path / "run" / f"refine_labels_{i}.npz"))
                   for i in range(2))
@@ -258,7 +272,50 @@ def test_checkpoints_round_trip_and_refuse_bad_files(tmp_path):
                 "policy": policy.state_dict()}, bad)
     with pytest.raises(CheckpointError, match="does not fit"):
         load_set_policy(bad)
+    torch.save({"kind": "set-policy", "config": {"features": NUM_FEATURES + 1, "hidden": 32},
+                "policy": policy.state_dict()}, bad)
+    with pytest.raises(CheckpointError, match="newer socsim"):
+        load_set_policy(bad)
     assert load_set_policy(SHIPPED_SET).config.features == NUM_FEATURES
+
+
+def test_a_checkpoint_with_fewer_features_reads_the_columns_it_was_trained_on():
+    # Feature columns are only ever appended: an older policy scores the first ones.
+    torch.manual_seed(3)
+    old = SetPolicy(SetPolicyConfig(features=NUM_FEATURES - 2, hidden=16)).eval()
+    sim = SHORT.simulator(4)
+    sim.prepare(None)
+    assert sim.advance()
+    found = candidates(sim.view)
+    cut = replace(found, features=np.ascontiguousarray(found.features[:, :NUM_FEATURES - 2]))
+    with torch.no_grad():
+        full, _ = old(Batch.of([found]))
+        trimmed, _ = old(Batch.of([cut]))
+    assert torch.equal(full, trimmed)
+
+
+def greedy_on_column(case: Case, seed: int, column: str) -> float:
+    """Censored latency of placing, one at a time, the candidate least in ``column``."""
+    index = FEATURES.index(column)
+    sim = case.simulator(seed)
+    sim.prepare(None)
+    cache = ScaleCache()
+    while sim.advance():
+        while len(found := candidates(sim.view, cache)):
+            sim.assign(*found.pairs[int(np.argmin(found.features[:, index]))])
+    return sim.result("column").metrics["censored_mean_latency"]
+
+
+def test_the_free_finish_column_is_etfs_own_estimate_on_a_static_dag():
+    # Counting the queued tasks' input waits (free_finish) gives ETF's choices on a DAG
+    # at t = 0; the live-queue finish, which ignores them, schedules some DAGs worse.
+    case = Case("random-dag")
+    worse = 0
+    for seed in range(100_000, 100_005):
+        etf = case.simulator(seed).run(make_scheduler("etf")).metrics["censored_mean_latency"]
+        assert greedy_on_column(case, seed, "free_finish_gap") == pytest.approx(etf, rel=1e-12)
+        worse += greedy_on_column(case, seed, "finish_gap") > etf * (1 + 1e-9)
+    assert worse >= 1
 
 
 def test_compare_batches_learned_runs_and_gets_the_same_rows():
@@ -379,6 +436,42 @@ def test_the_recipe_refuses_an_expert_that_cannot_label(capsys, tmp_path):
         assert main(["--expert", expert, "--out", str(tmp_path / "run")]) == 2
         err = capsys.readouterr().err.strip()
         assert err.startswith("error: --expert") and says in err and "\n" not in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_each_family_is_labelled_by_its_own_expert(tmp_path, monkeypatch):
+    from socsim.agents.learned import recipe as recipe_module
+
+    seen: list[tuple[str, str]] = []
+    real = recipe_module.collect
+
+    def spying(jobs, workers):
+        seen.extend((job.case.family, job.expert) for job in jobs)
+        return real(jobs, workers)
+
+    monkeypatch.setattr(recipe_module, "collect", spying)
+    experts = (("random-dag", "rollout:etf-live,k=2,samples=1"),)
+    recipe = replace(tiny_recipe(), dagger=replace(tiny_recipe().dagger, iterations=1,
+                                                   family_experts=experts),
+                     rl=replace(tiny_recipe().rl, iterations=0),
+                     refine=replace(tiny_recipe().refine, iterations=0))
+    validation = [(Case("deepsocs/canonical/25/0", horizon=200.0), 50_000)]
+    Trainer(recipe, tmp_path / "run", echo=False, validation=validation).run()
+    assert sorted(set(seen)) == [("deepsocs", "rollout:etf,k=2,samples=1"),
+                                 ("random-dag", "rollout:etf-live,k=2,samples=1")]
+    # The shipped recipe: random DAGs by rollout:etf, the rest by rollout:etf-live.
+    assert Recipe().dagger.expert_for("random-dag") == "rollout:etf"
+    assert Recipe().refine.expert_for("papers-mix") == "rollout:etf-live"
+
+
+def test_the_recipe_refuses_bad_family_experts(capsys, tmp_path):
+    from socsim.agents.learned.recipe import main
+
+    for item, says in (("nosuch=rollout:etf", "FAMILY=EXPERT"), ("random-dag=etf", "cannot label"),
+                       ("random-dag", "FAMILY=EXPERT")):
+        assert main(["--family-expert", item, "--out", str(tmp_path / "run")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("error: --family-expert") and says in err and "\n" not in err
     assert not (tmp_path / "run").exists()
 
 

@@ -58,8 +58,13 @@ FEATURES = (
     "sufferage",         # the task's second-least finish minus its least (0 with one PE)
     "log_contested",     # log(1 + other ready tasks whose least finish is on this PE)
     "queue_gaps",        # idle time the PE's queued tasks will wait for their inputs
+    "free_finish",       # finish on this PE once its queued tasks' input waits are counted
+    "free_finish_gap",   # free_finish minus the least free_finish over all candidates
 )
 NUM_FEATURES = len(FEATURES)
+_CONTESTED = FEATURES.index("log_contested")
+_FREE_FINISH = FEATURES.index("free_finish")
+_FREE_FINISH_GAP = FEATURES.index("free_finish_gap")
 HORIZON_CAP = 100.0
 
 
@@ -131,10 +136,14 @@ def candidates(view: SchedulerView, cache: ScaleCache | None = None) -> Candidat
     live = [pe for pe in range(platform.num_pes) if view.is_alive(pe)]
     free = {pe: view.available_at(pe) for pe in live}
     queued = {pe: view.queue_length(pe) for pe in live}
-    gaps = {pe: (view.free_at(pe) - free[pe]) * inv if queued[pe] else 0.0 for pe in live}
+    free_at = {pe: view.free_at(pe) if queued[pe] else free[pe] for pe in live}
+    gaps = {pe: (free_at[pe] - free[pe]) * inv for pe in live}
     # Per live PE, what every one of its rows repeats: when it can start a task (not
     # before now), that time from now, idleness, queue length and active power.
     floors = {pe: max(free[pe], now) for pe in live}
+    # The same floor with the queued tasks' input waits counted: what ETF's own plan
+    # would say (on a static DAG the least of these finishes is ETF's choice, tested).
+    free_floors = {pe: max(free_at[pe], now) for pe in live}
     pe_part = {pe: ((floors[pe] - now) * inv, 1.0 if view.is_idle(pe) else 0.0,
                     math.log1p(queued[pe])) for pe in live}
     power = {pe: view.active_power(pe) for pe in live}
@@ -184,26 +193,32 @@ def candidates(view: SchedulerView, cache: ScaleCache | None = None) -> Candidat
                 math.log1p(len(profile.succs[task])), (now - state.arrival) * inv,
                 1.0 if state.arrival == oldest else 0.0, info[0], info[1],
                 index / max(n_ready - 1, 1), *glob]
-        for pe, t, start, end, energy in zip(pes, execs, starts, ends, energies, strict=True):
+        for pe, t, arrival, start, end, energy in zip(pes, execs, arrivals, starts, ends,
+                                                        energies, strict=True):
             pe_free, idle, log_queue = pe_part[pe]
+            free_end = (arrival if arrival > free_floors[pe] else free_floors[pe]) + t
             rows.append([
                 (end - now) * inv, end, end - least_finish,
                 t * inv, log(t / least_exec) if least_exec > 0 and t > 0 else 0.0,
                 (start - floors[pe]) * inv, pe_free, idle, log_queue,
                 log(energy / least_energy) if least_energy > 0 and energy > 0 else 0.0,
-                1.0 if t == least_exec else 0.0, *base, sufferage, 0.0, gaps[pe]])
+                1.0 if t == least_exec else 0.0, *base, sufferage, 0.0, gaps[pe],
+                free_end, free_end])
             pairs.append((job, task, pe))
             task_of.append(slot)
             pe_of.append(pe)
-    # Column 1 holds each row's absolute finish until the least of all is known.
+    # Column 1 and the free_finish columns hold absolute finishes until the least is known.
     features = np.asarray(rows, dtype=np.float64).reshape(len(rows), NUM_FEATURES)
     if len(rows):
         features[:, 1] = (features[:, 1] - features[:, 1].min()) * inv
         features[:, 2] *= inv
+        free_end = features[:, _FREE_FINISH]
+        features[:, _FREE_FINISH_GAP] = (free_end - free_end.min()) * inv
+        features[:, _FREE_FINISH] = (free_end - now) * inv
         wanted: dict[int, int] = {}
         for pe in best_pe:
             wanted[pe] = wanted.get(pe, 0) + 1
-        features[:, -2] = np.log1p([wanted.get(pe, 0) - (best_pe[t] == pe)
+        features[:, _CONTESTED] = np.log1p([wanted.get(pe, 0) - (best_pe[t] == pe)
                                     for t, pe in zip(task_of, pe_of, strict=True)])
     slots: dict[int, int] = {}
     pe_slot = [slots.setdefault(pe, len(slots)) for pe in pe_of]

@@ -54,6 +54,10 @@ class DaggerConfig:
         family_weights: ``(family, weight)`` pairs scaling a family's share of the loss
             (families not named weigh 1; the shares are renormalised so the mean
             decision still weighs 1).
+        family_experts: ``(family, expert)`` pairs: the expert that labels that
+            family's episodes instead of ``expert`` (the best of several experts per
+            family: on random DAGs at t = 0, ``rollout:etf``'s base is ETF's own
+            plan, which schedules them better than the live-queue rule).
     """
 
     iterations: int = 5
@@ -65,6 +69,11 @@ class DaggerConfig:
     expert: str = "rollout:etf-live"
     workers: int = 2
     family_weights: tuple[tuple[str, float], ...] = ()
+    family_experts: tuple[tuple[str, str], ...] = ()
+
+    def expert_for(self, family: str) -> str:
+        """The expert that labels ``family``'s episodes."""
+        return dict(self.family_experts).get(family, self.expert)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""

@@ -1,11 +1,12 @@
-"""The recipe that produces ``learned:default``: DAgger on ``rollout:etf-live``, RL, refining.
+"""The recipe that produces ``learned:default``: DAgger on lookahead experts, RL, refining.
 
     python -m socsim.agents.learned.recipe --out runs/set_default
     python -m socsim.agents.learned.recipe --out runs/set_default --resume   # after a stop
 
 From scratch, in one command: a randomly initialised
 :class:`~.set_policy.SetPolicy`; :mod:`~.dagger` iterations imitating the
-lookahead expert on the training cases (:data:`~.task_suite.TRAINING`);
+lookahead expert on the training cases (:data:`~.task_suite.TRAINING`:
+``rollout:etf-live``, and on random DAGs ``rollout:etf``, :data:`FAMILY_EXPERTS`);
 then :mod:`~.finetune` iterations of RL; then a *refining* stage: from
 the step with the best validation ratio so far, DAgger again on fresh
 labels, with the papers' mix weighing three times its share of the loss
@@ -14,11 +15,10 @@ lead). After every step the greedy policy runs on validation seeds
 (disjoint from the training seeds and from the evaluation seeds 100000
 and up) and its geometric-mean ratio of censored latency to ETF's is
 logged with the environment steps and wall time (``log.jsonl``: the
-learning curves). Without a refining stage the shipped policy
-(``policy.pt``) is the step with the best validation ratio; with one, it is
-the refining stage's last step (DAgger's usual output: the validation set,
-a few runs per family, cannot tell these steps apart). The log says which
-step was shipped.
+learning curves). The shipped policy (``policy.pt``) is the step with the
+best validation ratio, refining steps included: a refining stage that does
+not beat the step it started from is not shipped. The log says which step
+was shipped.
 
 Resuming: the state after each step (weights, optimiser, counters, every
 random stream, the aggregated labels) is kept in the run folder; a resumed
@@ -92,7 +92,8 @@ class Recipe:
         init: A set-policy checkpoint to start from instead of random weights.
     """
 
-    dagger: DaggerConfig = field(default_factory=DaggerConfig)
+    dagger: DaggerConfig = field(
+        default_factory=lambda: DaggerConfig(family_experts=FAMILY_EXPERTS))
     rl: RLConfig = field(default_factory=RLConfig)
     refine: DaggerConfig = field(default_factory=lambda: REFINE)
     policy: SetPolicyConfig = field(default_factory=SetPolicyConfig)
@@ -203,7 +204,7 @@ class Trainer:
         weights = None if index == 0 else numpy_weights(self.policy)
         first = 1 + index * config.seeds_per_case
         jobs = [Episode(case, first + k + 1000 * c, beta, weights, self.recipe.policy,
-                        config.expert)
+                        config.expert_for(case.family))
                 for c, case in enumerate(self.recipe.training_cases())
                 for k in range(config.seeds_per_case)]
         results = collect(jobs, config.workers)
@@ -267,13 +268,10 @@ class Trainer:
             families.setdefault(case.name.split("/")[0], []).append(value / ref)
         tag = f"{stage}:{index}"
         # A random start is never shipped; a trained one (--init) is, unless a step beats it.
-        # A refining stage starts from the best step so far and ships its own last step.
-        last_refine = stage == "refine" and index == self.recipe.refine.iterations - 1
-        improved = stage != "refine" and ratio < self.best[0] and \
-            (stage != "init" or self.recipe.init is not None)
+        # The shipped policy is the best step by validation, refining steps included.
+        improved = ratio < self.best[0] and (stage != "init" or self.recipe.init is not None)
         if improved:
             self.best = (ratio, tag)
-        if improved or last_refine:
             self.shipped = tag
             save_set_policy(self.policy, self.out / POLICY,
                             {"stage": tag, "validation_ratio": ratio,
@@ -338,8 +336,12 @@ class Trainer:
             self.data = self.data.concat(Decisions.load(self.out / labels_file(stage, index)))
 
 
+#: Who labels which family: ``rollout:etf-live`` everywhere but on random DAGs, where
+#: ``rollout:etf`` (ETF's own plan as the base, the better rule on a DAG at t = 0) leads.
+FAMILY_EXPERTS = (("random-dag", "rollout:etf"),)
 #: The shipped recipe's refining stage: three DAgger iterations, the papers' mix at 3x.
-REFINE = DaggerConfig(iterations=3, family_weights=(("papers-mix", 3.0),))
+REFINE = DaggerConfig(iterations=3, family_weights=(("papers-mix", 3.0),),
+                      family_experts=FAMILY_EXPERTS)
 
 
 def labels_file(stage: str, index: int) -> str:
@@ -349,10 +351,13 @@ def labels_file(stage: str, index: int) -> str:
 
 def quick_recipe() -> Recipe:
     """A small recipe (minutes): smoke runs and tests."""
+    quick_experts = (("random-dag", "rollout:etf,samples=2"),)
     return Recipe(dagger=DaggerConfig(iterations=2, seeds_per_case=1, epochs=3,
-                                      expert="rollout:etf-live,samples=2"),
+                                      expert="rollout:etf-live,samples=2",
+                                      family_experts=quick_experts),
                   refine=replace(REFINE, iterations=1, seeds_per_case=1, epochs=1,
-                                 expert="rollout:etf-live,samples=2"),
+                                 expert="rollout:etf-live,samples=2",
+                                 family_experts=quick_experts),
                   rl=RLConfig(iterations=2, samples=2, epochs=1), quick=True)
 
 
@@ -376,6 +381,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--expert", help="the imitation stage's expert (default "
                                          "rollout:etf-live; for --objective edp, e.g. "
                                          "'rollout:eft-energy,objective=edp')")
+    parser.add_argument("--family-expert", action="append", default=[],
+                        metavar="FAMILY=EXPERT",
+                        help="the expert that labels one family's episodes in both imitation "
+                             "stages (repeatable; default random-dag=rollout:etf unless "
+                             "--expert is given), e.g. random-dag=rollout:etf-live")
     parser.add_argument("--family-weights", help="comma-separated FAMILY=WEIGHT scaling a "
                                                  "family's share of the first imitation stage's "
                                                  "loss (default: all 1), e.g. papers-mix=3; the "
@@ -395,17 +405,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.dagger_iterations is not None:
         dagger = replace(dagger, iterations=args.dagger_iterations)
     if args.expert is not None:
+        problem = labelling_problem(args.expert)
+        if problem:
+            print(f"error: --expert: {problem}", file=sys.stderr)
+            return 2
+        # One expert for every family, unless --family-expert names others.
+        dagger = replace(dagger, expert=args.expert, family_experts=())
+        refine = replace(refine, expert=args.expert, family_experts=())
+    if args.family_expert:
         try:
-            expert = make_scheduler(args.expert)
+            experts = parse_family_experts(args.family_expert)
         except ValueError as exc:
-            print(f"error: --expert: {exc}", file=sys.stderr)
+            print(f"error: --family-expert: {exc}", file=sys.stderr)
             return 2
-        if not (hasattr(expert, "choose") and hasattr(expert, "commit")):
-            print(f"error: --expert: {args.expert!r} cannot label decisions (it has no "
-                  "choose/commit); give a rollout:BASE[,...] scheduler", file=sys.stderr)
-            return 2
-        dagger = replace(dagger, expert=args.expert)
-        refine = replace(refine, expert=args.expert)
+        dagger = replace(dagger, family_experts=experts)
+        refine = replace(refine, family_experts=experts)
     if args.family_weights:
         try:
             dagger = replace(dagger, family_weights=parse_family_weights(args.family_weights))
@@ -434,6 +448,34 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"wrote {path} in {time.perf_counter() - clock:.0f} s wall", flush=True)
     return 0
+
+
+def labelling_problem(name: str) -> str:
+    """Why scheduler ``name`` cannot label DAgger decisions (``""``: it can)."""
+    try:
+        expert = make_scheduler(name)
+    except ValueError as exc:
+        return str(exc)
+    if not (hasattr(expert, "choose") and hasattr(expert, "commit")):
+        return (f"{name!r} cannot label decisions (it has no choose/commit); give a "
+                "rollout:BASE[,...] scheduler")
+    return ""
+
+
+def parse_family_experts(items: list[str]) -> tuple[tuple[str, str], ...]:
+    """``["random-dag=rollout:etf"]`` as ``(family, expert)`` pairs; ``ValueError`` if bad."""
+    families = sorted({case.family for case in EVALUATION})
+    pairs = []
+    for item in items:
+        family, sep, expert = item.strip().partition("=")
+        if not sep or family not in families:
+            raise ValueError(f"{item.strip()!r} is not FAMILY=EXPERT with FAMILY one of "
+                             f"{', '.join(families)}")
+        problem = labelling_problem(expert)
+        if problem:
+            raise ValueError(problem)
+        pairs.append((family, expert))
+    return tuple(pairs)
 
 
 def parse_family_weights(text: str) -> tuple[tuple[str, float], ...]:

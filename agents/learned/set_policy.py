@@ -149,8 +149,13 @@ class SetPolicy(nn.Module):
         self.value = _mlp([2 * d, d, 1])
 
     def forward(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(log-probabilities per row, value per decision)``."""
-        x = squash(batch.x)
+        """``(log-probabilities per row, value per decision)``.
+
+        A policy configured with fewer feature columns than this socsim computes
+        (a checkpoint from before later columns were appended) reads the first
+        ``config.features`` columns, the ones it was trained on.
+        """
+        x = squash(batch.x[:, :self.config.features])
         h = torch.relu(self.embed(x))
         by_task = segment_mean(h, batch.task, batch.num_tasks)[batch.task]
         by_pe = segment_mean(h, batch.pe, batch.num_pes)[batch.pe]

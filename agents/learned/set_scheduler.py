@@ -29,7 +29,7 @@ import torch
 from socsim.scheduler import SchedulerView
 from socsim.simulator import Simulator
 
-from .candidates import Candidates, ScaleCache, candidates
+from .candidates import NUM_FEATURES, Candidates, ScaleCache, candidates
 from .checkpoint import FIX_CHECKPOINT, CheckpointError, load_weights, read_checkpoint, to_plain
 from .set_policy import KIND, SetPolicy, SetPolicyConfig
 
@@ -217,10 +217,11 @@ def set_policy_from_state(state: dict[str, Any], path: str | Path) -> SetPolicy:
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 4096:
             raise CheckpointError(path, f"has {name}={value!r} (an integer 1..4096 expected)",
                                   FIX, f"config.{name}")
-    policy = SetPolicy(parsed)
-    if parsed.features != policy.embed[0].in_features:
-        raise CheckpointError(path, "does not fit this socsim's features", FIX,
+    if parsed.features > NUM_FEATURES:
+        raise CheckpointError(path, f"reads {parsed.features} candidate features, this socsim "
+                              f"computes {NUM_FEATURES} (a newer socsim made it)", FIX,
                               "config.features")
+    policy = SetPolicy(parsed)
     load_weights(policy, state.get("policy"), path, FIX)
     return policy.eval()
 

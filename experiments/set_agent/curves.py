@@ -45,7 +45,8 @@ def main(argv: list[str]) -> int:
     best = steps[-1].get("best", "") if steps else ""
     shipped = steps[-1].get("shipped", best) if steps else ""
     if shipped == best:
-        lines += ["", f"Shipped: the step with the best validation ratio, `{best}`."]
+        lines += ["", "Shipped: the step with the best validation ratio, refining steps "
+                  f"included, `{best}`."]
     else:
         lines += ["", f"Shipped: the refining stage's last step, `{shipped}`; it started from "
                   f"the step with the best validation ratio before it, `{best}`."]

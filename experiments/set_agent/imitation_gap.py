@@ -1,8 +1,10 @@
 """How much of its teacher's lookahead the set policy learned, decision by decision.
 
-The lookahead expert (``rollout:etf-live``) mostly agrees with the
-earliest-finish rule its candidates' ``finish`` feature measures; what it
-adds are its *departures* from that rule. This script reads a recipe run
+The lookahead expert (``rollout:etf-live``; ``rollout:etf`` on random DAGs)
+mostly agrees with the earliest-finish rule its candidates' ``finish``
+feature measures; what it adds are its *departures* from that rule. (On
+random DAGs part of them are its base's: ETF's plan, the ``free_finish``
+rule, where it differs from the live-queue one.) This script reads a recipe run
 folder (``python -m socsim.agents.learned.recipe --out DIR``): the expert's
 labelled decisions of every DAgger iteration (``labels_<i>.npz``, then the
 refining stage's ``refine_labels_<i>.npz``) and the run's policies
@@ -42,7 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from socsim.agents.learned.candidates import FEATURES
-from socsim.agents.learned.dagger import DaggerConfig, Decisions, Episode, collect
+from socsim.agents.learned.dagger import Decisions, Episode, collect
 from socsim.agents.learned.recipe import Recipe
 from socsim.agents.learned.set_policy import SetPolicy
 from socsim.agents.learned.set_scheduler import SHIPPED_SET, load_set_policy
@@ -63,8 +65,8 @@ def committed_policies() -> dict[str, Path]:
 def fresh_labels(seeds: int, workers: int) -> list[tuple[str, Decisions]]:
     """The expert's labels on its own states, ``seeds`` new seeds per training case."""
     recipe = Recipe()
-    expert = DaggerConfig().expert
-    jobs = [Episode(case, FRESH_SEED + k + 1000 * c, 1.0, None, recipe.policy, expert)
+    jobs = [Episode(case, FRESH_SEED + k + 1000 * c, 1.0, None, recipe.policy,
+                    recipe.dagger.expert_for(case.family))
             for c, case in enumerate(recipe.training_cases()) for k in range(seeds)]
     by_family: dict[str, Decisions] = {}
     for job, result in zip(jobs, collect(jobs, workers), strict=True):

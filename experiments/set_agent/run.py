@@ -8,7 +8,7 @@ their standard errors:
 - the 12 DeepSoCS cells against the best heuristic of each cell (ETF,
   MET, EFT, EFT-FIFO, HEFT_RT), ``etf-live`` (ETF on the live queues, the
   rule the agent's ``finish`` feature measures), the teacher
-  ``rollout:etf-live``, and at sigma 0
+  ``rollout:etf-live`` (``rollout:etf`` on random DAGs), and at sigma 0
   the lower bound of ``socsim.agents.stream_bounds`` (computed on ETF's run);
 - the papers' mix on ``mobile_soc``, DS3's default scenario and random
   DAGs on random platforms (2-32 PEs);
@@ -34,6 +34,7 @@ from pathlib import Path
 
 import torch
 
+from socsim.agents.learned.recipe import Recipe
 from socsim.agents.learned.set_policy import SetPolicy
 from socsim.agents.learned.set_scheduler import SHIPPED_EDP, SHIPPED_SET, load_set_policy
 from socsim.agents.learned.suite_eval import (
@@ -48,11 +49,18 @@ from socsim.agents.stream_bounds import bound_row
 OUT = Path(__file__).resolve().parent
 STAGES = OUT / "stages"
 HEURISTICS = ("etf", "met", "eft", "eft-fifo", "heft-rt")
-TEACHER = "rollout:etf-live"
+TEACHER = "teacher"  # the rows of the family's expert in the recipe (see teacher_of)
+#: The static DAGs' lookahead rows: both experts the recipe uses.
+STATIC_TEACHERS = ("rollout:etf-live", "rollout:etf")
 LIVE = "etf-live"  # the live-queue ETF rule the agent's features measure (not in the issue's five)
 FIRST_SEED = 100_000
 #: The "learning is real" table's columns: the recipe's stages, shipped, the teacher.
 STAGE_COLUMNS = ("init", "imitation", "before_refine", "agent", TEACHER)
+
+
+def teacher_of(case: Case) -> str:
+    """The expert that labels ``case``'s family in the shipped recipe."""
+    return Recipe().dagger.expert_for(case.family)
 
 
 def sem(values: list[float]) -> float:
@@ -106,7 +114,7 @@ def main() -> None:
             names += ["min-edp", "eft-energy"]
         rows = {name: heuristic_metrics(name, runs, args.workers) for name in names}
         if not args.no_teacher:
-            rows[TEACHER] = heuristic_metrics(TEACHER, runs, args.workers)
+            rows[TEACHER] = heuristic_metrics(teacher_of(case), runs, args.workers)
         for name, policy in policies.items():
             if name != "edp" or case.name == "papers-mix":
                 rows[name] = policy_metrics(policy, runs)
@@ -137,7 +145,7 @@ def static_gaps(policies: dict[str, SetPolicy], no_teacher: bool) -> dict[str, l
     from socsim.scenario import Scenario
 
     platform = catalog.get_platform("canonical3")
-    names = [*STATIC, *([] if no_teacher else [TEACHER])]
+    names = [*STATIC, *([] if no_teacher else STATIC_TEACHERS)]
     gaps: dict[str, list[float]] = {name: [] for name in [*names, "agent", "init"]}
     for n, ccr, beta, seed in STATIC_GRAPHS:
         workload = f"daggen/n={n}/ccr={ccr:g}/beta={beta:g}/seed={seed}"
@@ -189,7 +197,8 @@ def report(raw: dict[str, dict[str, list[dict[str, float]]]], args: argparse.Nam
         mean, se, pct = paired(agent, values(rows[best]))
         etf_pct = paired(agent, values(rows["etf"]))[2]
         live_pct = paired(agent, values(rows[LIVE]))[2]
-        teacher = cell(values(rows[TEACHER])) if TEACHER in rows else "-"
+        teacher = f"{cell(values(rows[TEACHER]))} ({teacher_of(Case(name))})" \
+            if TEACHER in rows else "-"
         lines.append(f"| {name} | {best} | {cell(values(rows[best]))} | {cell(agent)} | "
                      f"{mean:+.3g} ± {se:.2g} | {pct:+.1f} | {etf_pct:+.1f} | {live_pct:+.1f} | "
                      f"{_done(rows[best])} / {_done(rows['agent'])} | {teacher} |")
