@@ -378,9 +378,10 @@ def main(argv: list[str] | None = None) -> int:
                                        "(e.g. the shipped one) instead of random weights")
     parser.add_argument("--cases", help="comma-separated training cases (default: all), "
                                         "e.g. papers-mix or deepsocs/top5/25/0.5")
-    parser.add_argument("--expert", help="the imitation stage's expert (default "
-                                         "rollout:etf-live; for --objective edp, e.g. "
-                                         "'rollout:eft-energy,objective=edp')")
+    parser.add_argument("--expert", help="the imitation stages' expert for every family "
+                                         "(default rollout:etf-live, and rollout:etf on "
+                                         "random DAGs); for --objective edp, e.g. "
+                                         "'rollout:eft-energy,objective=edp'")
     parser.add_argument("--family-expert", action="append", default=[],
                         metavar="FAMILY=EXPERT",
                         help="the expert that labels one family's episodes in both imitation "
