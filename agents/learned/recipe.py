@@ -465,13 +465,9 @@ def labelling_problem(name: str) -> str:
 
 def parse_family_experts(items: list[str]) -> tuple[tuple[str, str], ...]:
     """``["random-dag=rollout:etf"]`` as ``(family, expert)`` pairs; ``ValueError`` if bad."""
-    families = sorted({case.family for case in EVALUATION})
     pairs = []
     for item in items:
-        family, sep, expert = item.strip().partition("=")
-        if not sep or family not in families:
-            raise ValueError(f"{item.strip()!r} is not FAMILY=EXPERT with FAMILY one of "
-                             f"{', '.join(families)}")
+        family, expert = _family_item(item, "EXPERT")
         problem = labelling_problem(expert)
         if problem:
             raise ValueError(problem)
@@ -481,13 +477,9 @@ def parse_family_experts(items: list[str]) -> tuple[tuple[str, str], ...]:
 
 def parse_family_weights(text: str) -> tuple[tuple[str, float], ...]:
     """``"papers-mix=3,random-dag=2"`` as ``(family, weight)`` pairs; ``ValueError`` if bad."""
-    families = sorted({case.family for case in EVALUATION})
     pairs = []
     for item in text.split(","):
-        family, sep, value = item.strip().partition("=")
-        if not sep or family not in families:
-            raise ValueError(f"{item.strip()!r} is not FAMILY=WEIGHT with FAMILY one of "
-                             f"{', '.join(families)}")
+        family, value = _family_item(item, "WEIGHT")
         try:
             weight = float(value)
         except ValueError:
@@ -496,6 +488,16 @@ def parse_family_weights(text: str) -> tuple[tuple[str, float], ...]:
             raise ValueError(f"{item.strip()!r}: the weight must be a positive number")
         pairs.append((family, weight))
     return tuple(pairs)
+
+
+def _family_item(item: str, what: str) -> tuple[str, str]:
+    """``FAMILY=VALUE`` split, the family checked against the suite's; ``ValueError`` if bad."""
+    families = sorted({case.family for case in EVALUATION})
+    family, sep, value = item.strip().partition("=")
+    if not sep or family not in families:
+        raise ValueError(f"{item.strip()!r} is not FAMILY={what} with FAMILY one of "
+                         f"{', '.join(families)}")
+    return family, value
 
 
 def _read_json(path: Path) -> Any:

@@ -229,7 +229,8 @@ def report(raw: dict[str, dict[str, list[dict[str, float]]]], args: argparse.Nam
               "refining, shipped", "", "Geometric mean over all runs above of latency / ETF's "
               "latency (lower is better). 'imitation': the last DAgger step; 'before "
               "refining': the best step of imitation and RL by validation, where refining "
-              "starts; 'shipped': after refining.", "",
+              "starts; 'shipped': the recipe's shipped step, the best by validation "
+              "(refining steps included). Completed jobs are in the tables above.", "",
               "| family | init | imitation | before refining | shipped | teacher |",
               "|---|---|---|---|---|---|"]
     families: dict[str, dict[str, list[float]]] = {}
@@ -243,7 +244,12 @@ def report(raw: dict[str, dict[str, list[dict[str, float]]]], args: argparse.Nam
                                                            values(rows["etf"]), strict=True)
                           if a > 0 and e > 0]
                 families.setdefault(family, {}).setdefault(who, []).extend(ratios)
-    for family, by in families.items():
+    every: dict[str, list[float]] = {}
+    for by in families.values():
+        for who, ratios in by.items():
+            every.setdefault(who, []).extend(ratios)
+    count = len(next(iter(every.values()), []))
+    for family, by in [*families.items(), (f"all {count} runs", every)]:
         row = [f"{math.exp(statistics.mean(by[w])):.3f}" if w in by else "-"
                for w in STAGE_COLUMNS]
         lines.append(f"| {family} | " + " | ".join(row) + " |")
