@@ -23,6 +23,9 @@ which the DeepSoCS streaming protocol measures (see ``docs/compare.md``):
   least finish time among all ready tasks.
 - ``etf-live``: the same on the emulator's live queues (a PE is free when
   its running and queued work is done) instead of ETF's own plan.
+- ``peft-rt``: runtime PEFT: ready tasks in decreasing upward rank, each to
+  the PE minimising its finish plus PEFT's optimistic cost of the rest of
+  its DAG from there (Arabnejad and Barbosa, 2014), on the live queues.
 - ``stf``: shortest task first, each to its fastest PE.
 - ``round-robin`` and ``random``: cost-oblivious baselines.
 - ``min-energy``, ``min-edp``, ``eft-energy``: energy-aware variants.
@@ -41,7 +44,7 @@ from __future__ import annotations
 
 import abc
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -393,6 +396,58 @@ class LiveEarliestTaskFirst(_Stateless):
         return out
 
 
+# ----------------------------------------------------------- runtime PEFT
+class PeftRT:
+    """Runtime PEFT: HEFT's task order, PEFT's lookahead PE choice, the live queues.
+
+    Ready tasks go in decreasing upward rank over their job's DAG (mean
+    costs and transfers, as ``heft-rt-comm``). Each takes the PE minimising
+    ``finish + OCT(task, pe)``: its finish once the PE has worked off its
+    queue (the queued tasks' input waits counted, as ``etf-live``'s
+    estimate does) and its inputs are there, plus PEFT's optimistic cost
+    table entry, the cost of the rest of the DAG when the task runs there
+    (:func:`~socsim.agents.peft.optimistic_cost_table`, once per bound
+    profile). Ties go to the lower PE index. PEFT places by the same sum at
+    plan time with insertion (Arabnejad and Barbosa, IEEE TPDS 2014); this
+    is its never-waiting runtime form, and it yields one placement at a
+    time so that each sees the previous ones queued.
+    """
+
+    name = "peft-rt"
+
+    def reset(self, view: SchedulerView, rng: np.random.Generator) -> None:
+        """Forget the previous run's tables."""
+        self._tables: dict[int, tuple[object, list[list[float]]]] = {}
+
+    def _table(self, view: SchedulerView, job: int) -> list[list[float]]:
+        from .peft import optimistic_cost_table
+        from .planning import Problem
+
+        profile = view.profile(job)
+        found = self._tables.get(id(profile))
+        if found is None or found[0] is not profile:
+            found = self._tables[id(profile)] = (
+                profile, optimistic_cost_table(Problem.from_profiles(profile)))
+        return found[1]
+
+    def decide(self, view: SchedulerView) -> Iterator[Assignment]:
+        """Yield every ready task that a live PE can run, highest rank first."""
+        order = sorted(view.ready, key=lambda jt: -view.profile(jt[0]).upward_rank[jt[1]])
+        for job, task in order:
+            pes = view.eligible_pes(job, task)
+            if not pes:
+                continue
+            state, table = view.job(job), self._table(view, job)[task]
+            best, best_pe = math.inf, -1
+            for pe in pes:
+                free = view.free_at(pe) if view.queue_length(pe) else view.available_at(pe)
+                finish = finish_on(state, task, pe, view.now, free, view.exec_time(job, task, pe),
+                                   view.transfer_time).finish + table[pe]
+                if finish < best:
+                    best, best_pe = finish, pe
+            yield Assignment(job, task, best_pe)
+
+
 # ----------------------------------------------------- simple baselines
 class ShortestTaskFirst(_Stateless):
     """STF: ready tasks in increasing best execution time, each on its fastest PE.
@@ -558,8 +613,8 @@ class EftEnergy(_WeightedEft):
 
 
 RUNTIME_SCHEDULERS = (HeftRT, HeftRTComm, EftFifo, EarliestFinishTime, EarliestTaskFirst,
-                      LiveEarliestTaskFirst, ShortestTaskFirst, RoundRobin, RandomPE, MinEnergy,
-                      MinEDP, EftEnergy)
+                      LiveEarliestTaskFirst, PeftRT, ShortestTaskFirst, RoundRobin, RandomPE,
+                      MinEnergy, MinEDP, EftEnergy)
 """Every scheduler class this module registers, by its ``name``."""
 
 for _cls in RUNTIME_SCHEDULERS:
