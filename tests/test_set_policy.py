@@ -294,6 +294,15 @@ def test_a_checkpoint_with_fewer_features_reads_the_columns_it_was_trained_on():
     assert torch.equal(full, trimmed)
 
 
+def test_the_recipe_trains_a_policy_on_fewer_columns(tmp_path):
+    # An ablation without the last columns: labels keep every column, the network reads
+    # the first ones, in imitation, RL and refining alike.
+    recipe = replace(tiny_recipe(), policy=SetPolicyConfig(features=NUM_FEATURES - 2, hidden=16))
+    validation = [(Case("deepsocs/canonical/25/0", horizon=200.0), 50_000)]
+    path = Trainer(recipe, tmp_path / "run", echo=False, validation=validation).run()
+    assert load_set_policy(path).config.features == NUM_FEATURES - 2
+
+
 def greedy_on_column(case: Case, seed: int, column: str) -> float:
     """Censored latency of placing, one at a time, the candidate least in ``column``."""
     index = FEATURES.index(column)
@@ -316,6 +325,48 @@ def test_the_free_finish_column_is_etfs_own_estimate_on_a_static_dag():
         assert greedy_on_column(case, seed, "free_finish_gap") == pytest.approx(etf, rel=1e-12)
         worse += greedy_on_column(case, seed, "finish_gap") > etf * (1 + 1e-9)
     assert worse >= 1
+
+
+def greedy_by_rank_then_column(case: Case, seed: int, column: str) -> float:
+    """Makespan of placing the highest-ranked ready task on its PE least in ``column``."""
+    index, rank = FEATURES.index(column), FEATURES.index("rank")
+    sim = case.simulator(seed)
+    sim.prepare(None)
+    cache = ScaleCache()
+    while sim.advance():
+        while len(found := candidates(sim.view, cache)):
+            # Ties in rank to the first ready task, as peft-rt's stable sort does.
+            top = found.features[:, rank].max()
+            task = found.task[int(np.flatnonzero(found.features[:, rank] == top)[0])]
+            rows = np.flatnonzero(found.task == task)
+            sim.assign(*found.pairs[int(rows[np.argmin(found.features[rows, index])])])
+    return sim.result("column").metrics["makespan"]
+
+
+def test_the_oct_column_is_runtime_pefts_pe_choice():
+    # The least oct_finish_gap of a task is the PE peft-rt gives it, and on DAGGEN graphs
+    # (communication-heavy, heterogeneous) that rule beats ETF clearly.
+    case = Case("daggen")
+    gains = []
+    for seed in range(100_000, 100_006):
+        peft = case.simulator(seed).run(make_scheduler("peft-rt")).metrics["makespan"]
+        mine = greedy_by_rank_then_column(case, seed, "oct_finish_gap")
+        assert mine == pytest.approx(peft, rel=1e-6)
+        etf = case.simulator(seed).run(make_scheduler("etf")).metrics["makespan"]
+        gains.append(etf / peft)
+    assert np.mean(gains) > 1.02
+
+
+def test_daggen_cases_are_deterministic_and_never_a_static_test_graph():
+    from socsim.agents.learned.task_suite import DAGGEN_FIRST_SEED, daggen_spec
+
+    specs = [daggen_spec(seed) for seed in range(50)]
+    assert specs == [daggen_spec(seed) for seed in range(50)]
+    assert len(set(specs)) == 50
+    assert all(int(spec.rsplit("seed=", 1)[1]) >= DAGGEN_FIRST_SEED for spec in specs)
+    a = Case("daggen").simulator(7).run(make_scheduler("etf")).metrics
+    b = Case("daggen").simulator(7).run(make_scheduler("etf")).metrics
+    assert a == b
 
 
 def test_compare_batches_learned_runs_and_gets_the_same_rows():
@@ -459,8 +510,10 @@ def test_each_family_is_labelled_by_its_own_expert(tmp_path, monkeypatch):
     Trainer(recipe, tmp_path / "run", echo=False, validation=validation).run()
     assert sorted(set(seen)) == [("deepsocs", "rollout:etf,k=2,samples=1"),
                                  ("random-dag", "rollout:etf-live,k=2,samples=1")]
-    # The shipped recipe: random DAGs by rollout:etf, the rest by rollout:etf-live.
+    # The shipped recipe: random DAGs by rollout:etf, DAGGEN graphs by rollout:peft-rt,
+    # the rest by rollout:etf-live.
     assert Recipe().dagger.expert_for("random-dag") == "rollout:etf"
+    assert Recipe().dagger.expert_for("daggen") == "rollout:peft-rt"
     assert Recipe().refine.expert_for("papers-mix") == "rollout:etf-live"
 
 

@@ -29,6 +29,9 @@ import numpy as np
 from socsim.placement import TransferMemo, inputs_ready_each
 from socsim.scheduler import SchedulerView
 
+from ..peft import optimistic_cost_table
+from ..planning import Problem
+
 #: Names of the feature columns, in order (documentation and tests).
 FEATURES = (
     "finish",            # expected finish on this PE, from now
@@ -60,11 +63,15 @@ FEATURES = (
     "queue_gaps",        # idle time the PE's queued tasks will wait for their inputs
     "free_finish",       # finish on this PE once its queued tasks' input waits are counted
     "free_finish_gap",   # free_finish minus the least free_finish over all candidates
+    "oct",               # PEFT's optimistic cost of the rest of the DAG if the task runs here
+    "oct_finish_gap",    # free_finish + oct minus the least of it over the task's PEs
 )
 NUM_FEATURES = len(FEATURES)
 _CONTESTED = FEATURES.index("log_contested")
 _FREE_FINISH = FEATURES.index("free_finish")
 _FREE_FINISH_GAP = FEATURES.index("free_finish_gap")
+_OCT = FEATURES.index("oct")
+_OCT_GAP = FEATURES.index("oct_finish_gap")
 HORIZON_CAP = 100.0
 
 
@@ -91,12 +98,13 @@ class Candidates:
 class ScaleCache:
     """What stays true across a run's decisions, computed once.
 
-    Per profile, the mean expected task cost and the per-task costs; the
-    platform's transfer times.
+    Per profile, the mean expected task cost, the per-task costs and PEFT's
+    optimistic cost table; the platform's transfer times.
     """
 
     def __init__(self) -> None:
         self._mean: dict[object, tuple[float, list[float]]] = {}
+        self._oct: dict[object, list[list[float]]] = {}
         self._memo: tuple[object, TransferMemo] | None = None
 
     def of(self, profile: object) -> tuple[float, list[float]]:
@@ -105,6 +113,22 @@ class ScaleCache:
         if found is None:
             costs = [c if math.isfinite(c) else 0.0 for c in profile.mean_cost]  # type: ignore
             found = self._mean[profile] = (sum(costs) / max(len(costs), 1), costs)
+        return found
+
+    def oct(self, profile: object) -> list[list[float]]:
+        """PEFT's optimistic cost table ``oct[task][pe]`` of a bound profile.
+
+        OCT(t, p) is the longest path from ``t`` to an exit when ``t`` runs on
+        ``p`` and every later task on its best PE, mean communication counted
+        where consecutive tasks change PE (Arabnejad and Barbosa, IEEE TPDS
+        2014): what placing ``t`` on ``p`` costs the rest of the DAG, the
+        lookahead a candidate's own finish time does not see.
+        """
+        found = self._oct.get(profile)
+        if found is None:
+            table = optimistic_cost_table(Problem.from_profiles(profile))  # type: ignore[arg-type]
+            found = self._oct[profile] = [[c if math.isfinite(c) else 0.0 for c in row]
+                                          for row in table]
         return found
 
     def transfers(self, view: SchedulerView) -> TransferMemo:
@@ -175,6 +199,7 @@ def candidates(view: SchedulerView, cache: ScaleCache | None = None) -> Candidat
         pes = view.eligible_pes(job, task)
         if not pes:
             continue
+        octs = cache.oct(profile)[task]
         slot = len(best_pe)  # this task's number among the placeable ones
         execs = view.exec_times(job, task, pes)
         # finish_on's start, for every PE at once: the inputs' arrival, not before the floor.
@@ -203,7 +228,7 @@ def candidates(view: SchedulerView, cache: ScaleCache | None = None) -> Candidat
                 (start - floors[pe]) * inv, pe_free, idle, log_queue,
                 log(energy / least_energy) if least_energy > 0 and energy > 0 else 0.0,
                 1.0 if t == least_exec else 0.0, *base, sufferage, 0.0, gaps[pe],
-                free_end, free_end])
+                free_end, free_end, octs[pe] * inv, free_end + octs[pe]])
             pairs.append((job, task, pe))
             task_of.append(slot)
             pe_of.append(pe)
@@ -215,6 +240,10 @@ def candidates(view: SchedulerView, cache: ScaleCache | None = None) -> Candidat
         free_end = features[:, _FREE_FINISH]
         features[:, _FREE_FINISH_GAP] = (free_end - free_end.min()) * inv
         features[:, _FREE_FINISH] = (free_end - now) * inv
+        ahead = features[:, _OCT_GAP]
+        least = np.full(len(best_pe), np.inf)
+        np.minimum.at(least, task_of, ahead)
+        features[:, _OCT_GAP] = (ahead - least[task_of]) * inv
         wanted: dict[int, int] = {}
         for pe in best_pe:
             wanted[pe] = wanted.get(pe, 0) + 1

@@ -30,7 +30,7 @@ import torch
 
 from socsim.registry import make_scheduler
 
-from .candidates import Candidates, ScaleCache, candidates
+from .candidates import NUM_FEATURES, Candidates, ScaleCache, candidates
 from .set_policy import Batch, SetPolicy, SetPolicyConfig, flat_rows, pick
 from .task_suite import Case
 
@@ -263,7 +263,7 @@ def label_episode(job: Episode) -> EpisodeResult:
             sim.assign(*found.pairs[act])
             placements += 1
     latency = float(sim.result("dagger").metrics["censored_mean_latency"])
-    return EpisodeResult(Decisions.of(kept, labels, job.config.features), placements,
+    return EpisodeResult(Decisions.of(kept, labels, NUM_FEATURES), placements,
                          agreed if learner is not None else -1, latency)
 
 

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .candidates import Candidates
+from .candidates import NUM_FEATURES, Candidates
 from .dagger import Decisions, numpy_weights, policy_of
 from .set_policy import Batch, SetPolicy, SetPolicyConfig, flat_rows, pick
 from .set_scheduler import run_batched
@@ -138,7 +138,7 @@ def sample_runs(job: Rollouts) -> Sampled:
             owner.append(index)
 
     results = run_batched(sims, decide, record)
-    return Sampled(Decisions.of(kept, rows, job.config.features), np.asarray(logps),
+    return Sampled(Decisions.of(kept, rows, NUM_FEATURES), np.asarray(logps),
                    np.asarray(owner, np.int64),
                    np.asarray([r.metrics[job.objective] for r in results]),
                    np.asarray(groups, np.int64))

@@ -6,7 +6,8 @@
 From scratch, in one command: a randomly initialised
 :class:`~.set_policy.SetPolicy`; :mod:`~.dagger` iterations imitating the
 lookahead expert on the training cases (:data:`~.task_suite.TRAINING`:
-``rollout:etf-live``, and on random DAGs ``rollout:etf``, :data:`FAMILY_EXPERTS`);
+``rollout:etf-live``; on random DAGs ``rollout:etf`` and on DAGGEN graphs
+``rollout:peft-rt``, :data:`FAMILY_EXPERTS`);
 then :mod:`~.finetune` iterations of RL; then a *refining* stage: from
 the step with the best validation ratio so far, DAgger again on fresh
 labels, with the papers' mix weighing three times its share of the loss
@@ -40,6 +41,7 @@ import torch
 
 from socsim.registry import make_scheduler
 
+from .candidates import NUM_FEATURES
 from .checkpoint import (
     CheckpointError,
     load_optimizer,
@@ -64,10 +66,11 @@ FIX_STATE = "delete the run folder (or give a new --out) to start over"
 
 
 def validation_runs(quick: bool = False) -> list[Run]:
-    """Held-out validation runs: short DeepSoCS cells, random DAGs, the papers' mix, DS3."""
+    """Held-out validation runs: short DeepSoCS cells, random and DAGGEN DAGs, papers' mix, DS3."""
     seeds = range(VALIDATION_SEED, VALIDATION_SEED + (1 if quick else 2))
     runs: list[Run] = [(c.with_(horizon=1500.0), s) for c in deepsocs_cells() for s in seeds]
     runs += [(Case("random-dag"), VALIDATION_SEED + k) for k in range(3 if quick else 6)]
+    runs += [(Case("daggen"), VALIDATION_SEED + k) for k in range(3 if quick else 6)]
     runs += [(Case("papers-mix", jobs=12), VALIDATION_SEED),
              (Case("ds3-default", jobs=25), VALIDATION_SEED)]
     return runs
@@ -153,7 +156,7 @@ class Trainer:
         self.wall = 0.0
         self.best = (np.inf, "")
         self.shipped = ""
-        self.data = Decisions.empty(recipe.policy.features)
+        self.data = Decisions.empty(NUM_FEATURES)
         families = {case.family for case in recipe.training_cases()}
         self.validation = validation or [run for run in validation_runs(recipe.quick)
                                          if run[0].family in families]
@@ -198,7 +201,7 @@ class Trainer:
                 self.policy.load_state_dict(load_set_policy(self.out / POLICY).state_dict())
             save_set_policy(self.policy, self.out / "before_refine.pt",
                             {"stage": self.best[1]})
-            self.data = Decisions.empty(self.recipe.policy.features)
+            self.data = Decisions.empty(NUM_FEATURES)
             self.optimizer = self._optimizer("refine")
         beta = config.beta_at(index)
         weights = None if index == 0 else numpy_weights(self.policy)
@@ -208,7 +211,7 @@ class Trainer:
                 for c, case in enumerate(self.recipe.training_cases())
                 for k in range(config.seeds_per_case)]
         results = collect(jobs, config.workers)
-        fresh = Decisions.empty(self.recipe.policy.features)
+        fresh = Decisions.empty(NUM_FEATURES)
         count: dict[str, int] = {}
         for job, result in zip(jobs, results, strict=True):
             family = job.case.family
@@ -337,8 +340,9 @@ class Trainer:
 
 
 #: Who labels which family: ``rollout:etf-live`` everywhere but on random DAGs, where
-#: ``rollout:etf`` (ETF's own plan as the base, the better rule on a DAG at t = 0) leads.
-FAMILY_EXPERTS = (("random-dag", "rollout:etf"),)
+#: ``rollout:etf`` (ETF's own plan as the base, the better rule on a DAG at t = 0) leads,
+#: and on DAGGEN graphs, where runtime PEFT's lookahead PE choice leads (``rollout:peft-rt``).
+FAMILY_EXPERTS = (("random-dag", "rollout:etf"), ("daggen", "rollout:peft-rt"))
 #: The shipped recipe's refining stage: three DAgger iterations, the papers' mix at 3x.
 REFINE = DaggerConfig(iterations=3, family_weights=(("papers-mix", 3.0),),
                       family_experts=FAMILY_EXPERTS)
@@ -351,7 +355,8 @@ def labels_file(stage: str, index: int) -> str:
 
 def quick_recipe() -> Recipe:
     """A small recipe (minutes): smoke runs and tests."""
-    quick_experts = (("random-dag", "rollout:etf,samples=2"),)
+    quick_experts = (("random-dag", "rollout:etf,samples=2"),
+                     ("daggen", "rollout:peft-rt,samples=2"))
     return Recipe(dagger=DaggerConfig(iterations=2, seeds_per_case=1, epochs=3,
                                       expert="rollout:etf-live,samples=2",
                                       family_experts=quick_experts),
@@ -492,7 +497,7 @@ def parse_family_weights(text: str) -> tuple[tuple[str, float], ...]:
 
 def _family_item(item: str, what: str) -> tuple[str, str]:
     """``FAMILY=VALUE`` split, the family checked against the suite's; ``ValueError`` if bad."""
-    families = sorted({case.family for case in EVALUATION})
+    families = sorted({case.family for case in (*EVALUATION, *TRAINING)})
     family, sep, value = item.strip().partition("=")
     if not sep or family not in families:
         raise ValueError(f"{item.strip()!r} is not FAMILY={what} with FAMILY one of "
