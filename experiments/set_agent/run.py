@@ -13,7 +13,10 @@ their standard errors:
 - the papers' mix on ``mobile_soc``, DS3's default scenario and random
   DAGs on random platforms (2-32 PEs);
 - static random DAGs (DAGGEN, 10-16 tasks on canonical3, the 24 test
-  graphs of ``experiments/study/static_gap.py``) against CP-SAT's optimum;
+  graphs of ``experiments/study/static_gap.py``) against CP-SAT's optimum,
+  with HEFT, PEFT, runtime PEFT (``peft-rt``) and the three experts of the
+  recipe (the ``daggen`` training family, whose teacher is
+  ``rollout:peft-rt``, uses other DAGGEN seeds);
 - learning is real: the same network untrained (its initialisation),
   after imitation, before refining (the best step of imitation and RL by
   validation, where the refining stage starts) and shipped (after refining).
@@ -50,8 +53,8 @@ OUT = Path(__file__).resolve().parent
 STAGES = OUT / "stages"
 HEURISTICS = ("etf", "met", "eft", "eft-fifo", "heft-rt")
 TEACHER = "teacher"  # the rows of the family's expert in the recipe (see teacher_of)
-#: The static DAGs' lookahead rows: both experts the recipe uses.
-STATIC_TEACHERS = ("rollout:etf-live", "rollout:etf")
+#: The static DAGs' lookahead rows: the three experts the recipe uses.
+STATIC_TEACHERS = ("rollout:etf-live", "rollout:etf", "rollout:peft-rt")
 LIVE = "etf-live"  # the live-queue ETF rule the agent's features measure (not in the issue's five)
 FIRST_SEED = 100_000
 #: The "learning is real" table's columns: the recipe's stages, shipped, the teacher.
@@ -134,7 +137,7 @@ def main() -> None:
 
 STATIC_GRAPHS = [(n, c, b, seed) for seed in (1, 2) for n in (10, 13, 16)
                  for c in (0.5, 2.0) for b in (0.5, 1.5)]
-STATIC = ("heft", "peft", "etf", LIVE)
+STATIC = ("heft", "peft", "peft-rt", "etf", LIVE)
 
 
 def static_gaps(policies: dict[str, SetPolicy], no_teacher: bool) -> dict[str, list[float]]:

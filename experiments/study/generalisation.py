@@ -2,8 +2,9 @@
 
 The agent (default: ``learned:default``, the size-agnostic set policy,
 trained on the 12 DeepSoCS cells at scales 25, 50 and 100 us and sigma 0
-and 0.5, random DAGs on 2-32 PEs, the papers' mix on mobile_soc and DS3's
-default scenario) is evaluated, against heuristics on the same seeds, on
+and 0.5, random DAGs on 2-32 PEs, DAGGEN graphs of 10-24 tasks on canonical3,
+the papers' mix on mobile_soc and DS3's default scenario) is evaluated,
+against heuristics on the same seeds, on
 
 A. other loads and noise levels of the DeepSoCS setting: scale 10, 25, 100,
    200 us x sigma 0, 0.5, 1.0;
@@ -11,7 +12,8 @@ B. other job mixes on canonical3: DS3Gym's nine other Topcuoglu-task graphs
    ``top2``..``top10`` (same tasks and costs, other edges; top2..top5 are in
    the training mix), Arabnejad & Barbosa's PEFT example (other costs), and
    ten random DAGGEN graphs of 10 tasks (other shapes, about twice the work
-   per job);
+   per job; the agent trained on other DAGGEN graphs, one at t = 0, never as
+   a stream);
 D. other platforms and loads (for an agent that runs on any platform): DS3's
    radio/radar mix on SoC.MULTIPLE_BAL with DS3's network-on-chip, which the
    agent never saw, and on the big.LITTLE-only SoC; DS3's default scenario
