@@ -70,8 +70,6 @@ NUM_FEATURES = len(FEATURES)
 _CONTESTED = FEATURES.index("log_contested")
 _FREE_FINISH = FEATURES.index("free_finish")
 _FREE_FINISH_GAP = FEATURES.index("free_finish_gap")
-_OCT = FEATURES.index("oct")
-_OCT_GAP = FEATURES.index("oct_finish_gap")
 HORIZON_CAP = 100.0
 
 
@@ -214,21 +212,25 @@ def candidates(view: SchedulerView, cache: ScaleCache | None = None) -> Candidat
         least_finish = finishes[0]
         sufferage = (finishes[1] - least_finish) * inv if len(finishes) > 1 else 0.0
         best_pe.append(pes[min(range(len(pes)), key=ends.__getitem__)])
+        # ETF's own finish (queued tasks' input waits counted), and that plus PEFT's OCT.
+        free_ends = [(at if at > free_floors[pe] else free_floors[pe]) + t
+                     for pe, at, t in zip(pes, arrivals, execs, strict=True)]
+        aheads = [end + octs[pe] for pe, end in zip(pes, free_ends, strict=True)]
+        least_ahead = min(aheads)
         base = [ranks[index] * inv, ranks[index] / top_rank,
                 math.log1p(len(profile.succs[task])), (now - state.arrival) * inv,
                 1.0 if state.arrival == oldest else 0.0, info[0], info[1],
                 index / max(n_ready - 1, 1), *glob]
-        for pe, t, arrival, start, end, energy in zip(pes, execs, arrivals, starts, ends,
-                                                        energies, strict=True):
+        for pe, t, start, end, energy, free_end, ahead in zip(
+                pes, execs, starts, ends, energies, free_ends, aheads, strict=True):
             pe_free, idle, log_queue = pe_part[pe]
-            free_end = (arrival if arrival > free_floors[pe] else free_floors[pe]) + t
             rows.append([
                 (end - now) * inv, end, end - least_finish,
                 t * inv, log(t / least_exec) if least_exec > 0 and t > 0 else 0.0,
                 (start - floors[pe]) * inv, pe_free, idle, log_queue,
                 log(energy / least_energy) if least_energy > 0 and energy > 0 else 0.0,
                 1.0 if t == least_exec else 0.0, *base, sufferage, 0.0, gaps[pe],
-                free_end, free_end, octs[pe] * inv, free_end + octs[pe]])
+                free_end, free_end, octs[pe] * inv, (ahead - least_ahead) * inv])
             pairs.append((job, task, pe))
             task_of.append(slot)
             pe_of.append(pe)
@@ -240,10 +242,6 @@ def candidates(view: SchedulerView, cache: ScaleCache | None = None) -> Candidat
         free_end = features[:, _FREE_FINISH]
         features[:, _FREE_FINISH_GAP] = (free_end - free_end.min()) * inv
         features[:, _FREE_FINISH] = (free_end - now) * inv
-        ahead = features[:, _OCT_GAP]
-        least = np.full(len(best_pe), np.inf)
-        np.minimum.at(least, task_of, ahead)
-        features[:, _OCT_GAP] = (ahead - least[task_of]) * inv
         wanted: dict[int, int] = {}
         for pe in best_pe:
             wanted[pe] = wanted.get(pe, 0) + 1
