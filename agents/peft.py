@@ -55,6 +55,11 @@ def optimistic_cost_table(problem: Problem) -> list[list[float]]:
     return table
 
 
+def profile_oct(profile: BoundProfile) -> list[list[float]]:
+    """:func:`optimistic_cost_table` of one bound profile (costs at reference operating points)."""
+    return optimistic_cost_table(Problem.from_profiles(profile))
+
+
 def plan_peft(instance: Problem | BoundProfile | Sequence[BoundProfile], *,
               pe_ready: Sequence[float] | None = None) -> Plan:
     """Plan one or more DAGs with PEFT.

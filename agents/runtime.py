@@ -420,14 +420,12 @@ class PeftRT:
         self._tables: dict[int, tuple[object, list[list[float]]]] = {}
 
     def _table(self, view: SchedulerView, job: int) -> list[list[float]]:
-        from .peft import optimistic_cost_table
-        from .planning import Problem
+        from .peft import profile_oct
 
         profile = view.profile(job)
         found = self._tables.get(id(profile))
         if found is None or found[0] is not profile:
-            found = self._tables[id(profile)] = (
-                profile, optimistic_cost_table(Problem.from_profiles(profile)))
+            found = self._tables[id(profile)] = (profile, profile_oct(profile))
         return found[1]
 
     def decide(self, view: SchedulerView) -> Iterator[Assignment]:

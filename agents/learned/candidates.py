@@ -29,8 +29,7 @@ import numpy as np
 from socsim.placement import TransferMemo, inputs_ready_each
 from socsim.scheduler import SchedulerView
 
-from ..peft import optimistic_cost_table
-from ..planning import Problem
+from ..peft import profile_oct
 
 #: Names of the feature columns, in order (documentation and tests).
 FEATURES = (
@@ -124,7 +123,7 @@ class ScaleCache:
         """
         found = self._oct.get(profile)
         if found is None:
-            table = optimistic_cost_table(Problem.from_profiles(profile))  # type: ignore[arg-type]
+            table = profile_oct(profile)  # type: ignore[arg-type]
             found = self._oct[profile] = [[c if math.isfinite(c) else 0.0 for c in row]
                                           for row in table]
         return found
