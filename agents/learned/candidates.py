@@ -153,22 +153,29 @@ def candidates(view: SchedulerView, cache: ScaleCache | None = None) -> Candidat
     if not scale > 0:
         scale = 1.0
     inv = 1.0 / scale
-    platform = view.platform
-    live = [pe for pe in range(platform.num_pes) if view.is_alive(pe)]
-    free = {pe: view.available_at(pe) for pe in live}
-    queued = {pe: view.queue_length(pe) for pe in live}
-    free_at = {pe: view.free_at(pe) if queued[pe] else free[pe] for pe in live}
-    gaps = {pe: (free_at[pe] - free[pe]) * inv for pe in live}
-    # Per live PE, what every one of its rows repeats: when it can start a task (not
-    # before now), that time from now, idleness, queue length and active power.
-    floors = {pe: max(free[pe], now) for pe in live}
-    # The same floor with the queued tasks' input waits counted: what ETF's own plan
-    # would say (on a static DAG the least of these finishes is ETF's choice, tested).
-    free_floors = {pe: max(free_at[pe], now) for pe in live}
-    pe_part = {pe: ((floors[pe] - now) * inv, 1.0 if view.is_idle(pe) else 0.0,
-                    math.log1p(queued[pe])) for pe in live}
-    power = {pe: view.active_power(pe) for pe in live}
-    load = sum(free[pe] - now for pe in live) * inv / max(len(live), 1)
+    log, log1p = math.log, math.log1p
+    # Per live PE (lists indexed by PE), what every one of its rows repeats: when it can
+    # start a task (not before now), the same with its queued tasks' input waits counted
+    # (what ETF's own plan would say: on a static DAG the least finish from it is ETF's
+    # choice, tested), the gap between the two, idleness, queue length and active power.
+    num_pes = view.platform.num_pes
+    floors, free_floors, gaps, power = ([0.0] * num_pes for _ in range(4))
+    pe_part: list[tuple[float, float, float]] = [(0.0, 0.0, 0.0)] * num_pes
+    live, load = [], 0.0
+    for pe in range(num_pes):
+        if not view.is_alive(pe):
+            continue
+        live.append(pe)
+        free = view.available_at(pe)
+        queued = view.queue_length(pe)
+        free_at = view.free_at(pe) if queued else free
+        gaps[pe] = (free_at - free) * inv
+        floors[pe] = floor = max(free, now)
+        free_floors[pe] = max(free_at, now)
+        pe_part[pe] = ((floor - now) * inv, 1.0 if view.is_idle(pe) else 0.0, log1p(queued))
+        power[pe] = view.active_power(pe)
+        load += free - now
+    load = load * inv / max(len(live), 1)
     oldest = min((state.arrival for state in jobs.values()), default=now)
     horizon = view.horizon
     horizon_left = HORIZON_CAP if horizon is None else min((horizon - now) * inv, HORIZON_CAP)
@@ -182,9 +189,10 @@ def candidates(view: SchedulerView, cache: ScaleCache | None = None) -> Candidat
     ranks = [view.profile(job).upward_rank[task] for job, task in ready]
     top_rank = max(ranks, default=1.0) or 1.0
     n_ready = len(ready)
-    glob = [math.log1p(n_ready), math.log1p(len(jobs)), math.log1p(len(live)), load,
-            horizon_left]
-    log, inf = math.log, -math.inf
+    glob = [log1p(n_ready), log1p(len(jobs)), log1p(len(live)), load, horizon_left]
+    inf = -math.inf
+    # Absolute finishes (columns 1 and 27) become gaps to their least over all rows below.
+    least_end = least_free_end = math.inf
     for index, (job, task) in enumerate(ready):
         state = jobs[job]
         profile = state.profile
@@ -204,49 +212,50 @@ def candidates(view: SchedulerView, cache: ScaleCache | None = None) -> Candidat
         starts = [at if at > floors[pe] else floors[pe]
                   for pe, at in zip(pes, arrivals, strict=True)]
         ends = [start + t for start, t in zip(starts, execs, strict=True)]
-        energies = [t * power[pe] for pe, t in zip(pes, execs, strict=True)]
         least_exec = min(execs)
+        energies = [t * power[pe] for pe, t in zip(pes, execs, strict=True)]
         least_energy = min(energies)
         finishes = sorted(ends)
         least_finish = finishes[0]
+        if least_finish < least_end:
+            least_end = least_finish
         sufferage = (finishes[1] - least_finish) * inv if len(finishes) > 1 else 0.0
-        best_pe.append(pes[min(range(len(pes)), key=ends.__getitem__)])
+        best_pe.append(pes[ends.index(least_finish)])
         # ETF's own finish (queued tasks' input waits counted), and that plus PEFT's OCT.
         free_ends = [(at if at > free_floors[pe] else free_floors[pe]) + t
                      for pe, at, t in zip(pes, arrivals, execs, strict=True)]
+        least = min(free_ends)
+        if least < least_free_end:
+            least_free_end = least
         aheads = [end + octs[pe] for pe, end in zip(pes, free_ends, strict=True)]
         least_ahead = min(aheads)
         base = [ranks[index] * inv, ranks[index] / top_rank,
-                math.log1p(len(profile.succs[task])), (now - state.arrival) * inv,
+                log1p(len(profile.succs[task])), (now - state.arrival) * inv,
                 1.0 if state.arrival == oldest else 0.0, info[0], info[1],
                 index / max(n_ready - 1, 1), *glob]
         for pe, t, start, end, energy, free_end, ahead in zip(
                 pes, execs, starts, ends, energies, free_ends, aheads, strict=True):
-            pe_free, idle, log_queue = pe_part[pe]
             rows.append([
-                (end - now) * inv, end, end - least_finish,
+                (end - now) * inv, end, (end - least_finish) * inv,
                 t * inv, log(t / least_exec) if least_exec > 0 and t > 0 else 0.0,
-                (start - floors[pe]) * inv, pe_free, idle, log_queue,
+                (start - floors[pe]) * inv, *pe_part[pe],
                 log(energy / least_energy) if least_energy > 0 and energy > 0 else 0.0,
                 1.0 if t == least_exec else 0.0, *base, sufferage, 0.0, gaps[pe],
-                free_end, free_end, octs[pe] * inv, (ahead - least_ahead) * inv])
+                free_end, 0.0, octs[pe] * inv, (ahead - least_ahead) * inv])
             pairs.append((job, task, pe))
             task_of.append(slot)
             pe_of.append(pe)
-    # Column 1 and the free_finish columns hold absolute finishes until the least is known.
-    features = np.asarray(rows, dtype=np.float64).reshape(len(rows), NUM_FEATURES)
-    if len(rows):
-        features[:, 1] = (features[:, 1] - features[:, 1].min()) * inv
-        features[:, 2] *= inv
-        free_end = features[:, _FREE_FINISH]
-        features[:, _FREE_FINISH_GAP] = (free_end - free_end.min()) * inv
-        features[:, _FREE_FINISH] = (free_end - now) * inv
-        wanted: dict[int, int] = {}
-        for pe in best_pe:
-            wanted[pe] = wanted.get(pe, 0) + 1
-        features[:, _CONTESTED] = np.log1p([wanted.get(pe, 0) - (best_pe[t] == pe)
-                                    for t, pe in zip(task_of, pe_of, strict=True)])
+    wanted: dict[int, int] = {}
+    for pe in best_pe:
+        wanted[pe] = wanted.get(pe, 0) + 1
+    for row, t, pe in zip(rows, task_of, pe_of, strict=True):
+        row[1] = (row[1] - least_end) * inv
+        row[_CONTESTED] = log1p(wanted[pe] - 1 if best_pe[t] == pe else wanted.get(pe, 0))
+        free_end = row[_FREE_FINISH]
+        row[_FREE_FINISH_GAP] = (free_end - least_free_end) * inv
+        row[_FREE_FINISH] = (free_end - now) * inv
     slots: dict[int, int] = {}
     pe_slot = [slots.setdefault(pe, len(slots)) for pe in pe_of]
-    return Candidates(pairs, features.astype(np.float32), np.asarray(task_of, np.int64),
-                      np.asarray(pe_slot, np.int64))
+    features = np.array(rows, dtype=np.float32).reshape(len(rows), NUM_FEATURES)
+    return Candidates(pairs, features, np.array(task_of, np.int64),
+                      np.array(pe_slot, np.int64))

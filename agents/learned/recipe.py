@@ -12,7 +12,8 @@ then :mod:`~.finetune` iterations of RL; then a *refining* stage: from
 the step with the best validation ratio so far, DAgger again on fresh
 labels, with the papers' mix weighing three times its share of the loss
 (the family with the fewest, longest decisions and the largest teacher
-lead). After every step the greedy policy runs on validation seeds
+lead). In both imitation stages DAGGEN graphs weigh twice their share
+(:data:`DAGGER_WEIGHTS`). After every step the greedy policy runs on validation seeds
 (disjoint from the training seeds and from the evaluation seeds 100000
 and up) and its geometric-mean ratio of censored latency to ETF's is
 logged with the environment steps and wall time (``log.jsonl``: the
@@ -96,7 +97,8 @@ class Recipe:
     """
 
     dagger: DaggerConfig = field(
-        default_factory=lambda: DaggerConfig(family_experts=FAMILY_EXPERTS))
+        default_factory=lambda: DaggerConfig(family_weights=DAGGER_WEIGHTS,
+                                             family_experts=FAMILY_EXPERTS))
     rl: RLConfig = field(default_factory=RLConfig)
     refine: DaggerConfig = field(default_factory=lambda: REFINE)
     policy: SetPolicyConfig = field(default_factory=SetPolicyConfig)
@@ -343,8 +345,12 @@ class Trainer:
 #: ``rollout:etf`` (ETF's own plan as the base, the better rule on a DAG at t = 0) leads,
 #: and on DAGGEN graphs, where runtime PEFT's lookahead PE choice leads (``rollout:peft-rt``).
 FAMILY_EXPERTS = (("random-dag", "rollout:etf"), ("daggen", "rollout:peft-rt"))
-#: The shipped recipe's refining stage: three DAgger iterations, the papers' mix at 3x.
-REFINE = DaggerConfig(iterations=3, family_weights=(("papers-mix", 3.0),),
+#: The first imitation stage's loss shares: DAGGEN graphs at twice a family's share (the
+#: static-DAG family, the one where the set policy trailed HEFT and PEFT most).
+DAGGER_WEIGHTS = (("daggen", 2.0),)
+#: The shipped recipe's refining stage: three DAgger iterations, the papers' mix at 3x
+#: its share and DAGGEN graphs at 2x.
+REFINE = DaggerConfig(iterations=3, family_weights=(("papers-mix", 3.0), *DAGGER_WEIGHTS),
                       family_experts=FAMILY_EXPERTS)
 
 
@@ -394,8 +400,9 @@ def main(argv: list[str] | None = None) -> int:
                              "--expert is given), e.g. random-dag=rollout:etf-live")
     parser.add_argument("--family-weights", help="comma-separated FAMILY=WEIGHT scaling a "
                                                  "family's share of the first imitation stage's "
-                                                 "loss (default: all 1), e.g. papers-mix=3; the "
-                                                 "refining stage keeps its own papers-mix=3")
+                                                 "loss (default daggen=2, the others 1), e.g. "
+                                                 "papers-mix=3; the refining stage keeps its "
+                                                 "own papers-mix=3,daggen=2")
     parser.add_argument("--dagger-iterations", type=int, help="imitation iterations")
     parser.add_argument("--rl-iterations", type=int, help="RL iterations")
     parser.add_argument("--refine-iterations", type=int,

@@ -134,7 +134,7 @@ def deepsocs_cells() -> list[Case]:
 TRAINING: tuple[Case, ...] = (
     *(c.with_(horizon=1500.0) for c in deepsocs_cells()),
     Case("random-dag"), Case("random-dag"), Case("random-dag"),
-    Case("daggen"), Case("daggen"),
+    *(Case("daggen") for _ in range(8)),
     Case("papers-mix"), Case("papers-mix"),
     Case("ds3-default", jobs=25), Case("ds3-default", jobs=25),
 )
