@@ -19,6 +19,7 @@ from socsim.placement import NO_CHOICE, Choice, TransferMemo, inputs_ready_each
 from socsim.results import SimulationResult
 from socsim.simulator import Simulator
 from socsim.state import JobState
+from socsim.workload import INELIGIBLE
 
 from .generator import InstanceGenerator
 from .observation import ObservationBuilder
@@ -27,6 +28,9 @@ from .spaces import Limits
 
 #: How ``order`` mode chooses the PE of the task picked (see :meth:`Engine.place_eft`).
 PLACEMENTS = ("eft", "eft-blind")
+#: Eligible PEs from which :meth:`Engine.choose_eft` scores a cluster's PEs together
+#: (when the task's PEs share clusters; below it the one-by-one loop is as fast).
+GROUPED_FROM = 32
 
 
 class InvalidAction(ValueError):  # noqa: N818  (the name Gymnasium users look for)
@@ -64,6 +68,8 @@ class Engine:
         self.seed = 0
         self._result: SimulationResult | None = None
         self._gap: list[float] = []
+        self._groups: dict[tuple[int, ...], tuple[list[list[int]], dict[int, int]]] = {}
+        self._grouped = False
 
     # --------------------------------------------------------------- episode
     def start(self, seed: int, *, in_order_queues: bool = False) -> None:
@@ -89,6 +95,15 @@ class Engine:
         self._counts = (-1, -1)
         self._tasks_done = -1
         self._gap = [0.0] * sim.platform.num_pes
+        self._groups = {}
+        # Grouping a cluster's PEs needs them alike: the same type (always), transfer
+        # times that depend on clusters only (Platform.transfer_time) and one slowdown per
+        # cluster, which the simulator keeps once it holds at the start (it moves whole
+        # clusters between operating points).
+        clusters, slowdown = sim.platform.pe_cluster, sim.pes.slowdown
+        first = {}
+        self._grouped = all(slowdown[first.setdefault(c, pe)] == slowdown[pe]
+                            for pe, c in enumerate(clusters))
         # The run's own platform (a random-DAG env draws one per episode), memoised, and
         # the memo kept across episodes on the same platform (transfer times are fixed).
         if getattr(self, "_transfer_platform", None) is not sim.platform:
@@ -190,6 +205,10 @@ class Engine:
         eligible = state.profile.eligible_pes[task]
         if self.fault_prone:
             eligible = [pe for pe in eligible if alive[pe]]
+        elif self._grouped and len(eligible) >= GROUPED_FROM:
+            grouped = self._choose_grouped(state, task, eligible, comm_aware)
+            if grouped is not None:
+                return grouped
         # earliest_finish (socsim.placement) inlined, inputs taken once for every PE:
         # the same numbers and tie-breaks; this is every order-mode step's hot path.
         arrivals = (inputs_ready_each(state, task, eligible, self._transfer, -math.inf)
@@ -208,6 +227,103 @@ class Engine:
             if done < best_finish:
                 best_pe, best_start, best_finish, best_floor = pe, start, done, floor
         return NO_CHOICE if best_pe < 0 else Choice(best_pe, best_start, best_finish, best_floor)
+
+    def _choose_grouped(self, state: JobState, task: int, eligible: list[int],
+                        comm_aware: bool) -> Choice | None:
+        """:meth:`choose_eft` scoring each cluster's PEs together: the same numbers and PE.
+
+        Within a cluster every PE that holds none of the task's inputs has the
+        same execution time and the same input arrival ``A``, so the task
+        starts on it at ``max(floor, A)``: the first such PE whose floor is at
+        most ``max(A, now)`` finishes as early as any later one, and the scan
+        of the cluster stops there (on a wide, lightly loaded platform, at its
+        first PE). PEs that hold an input (zero transfer from themselves) are
+        scored one by one. The least finish wins, ties to the earlier PE in
+        the eligible list, as in the loop.
+
+        Returns:
+            The choice, or ``None`` when the task's PEs are mostly in clusters of
+            their own (the loop is then the faster way).
+        """
+        row = state.profile.cost[task]
+        # A task's eligible PEs are every PE of its eligible types, in index order, so the
+        # types name the grouping (jobs with drawn activity each bring their own profile).
+        kinds = tuple(t for t, c in enumerate(row) if c < INELIGIBLE)
+        entry = self._groups.get(kinds)
+        if entry is None:
+            entry = self._groups[kinds] = _group_by_cluster(eligible,
+                                                           self.sim.platform.pe_cluster)
+        groups, position = entry
+        if 2 * len(groups) > len(eligible):
+            return None
+        sim = self.sim
+        now = sim.now
+        pe_type = sim.platform.pe_type
+        pes = sim.pes
+        end, backlog, slowdown, gap = pes.expected_end, pes.backlog, pes.slowdown, self._gap
+        memo = self._transfer
+        sources: list[tuple[int, float, float]] = []
+        if comm_aware:
+            finish, task_pe = state.finish, state.task_pe
+            for pred, volume in state.profile.preds[task]:
+                if finish[pred] < 0:
+                    return NO_CHOICE  # an input not produced yet: it finishes nowhere
+                sources.append((task_pe[pred], volume, finish[pred]))
+        hosts = {src for src, _, _ in sources}
+        inf = math.inf
+        best_done, best_pos, best_pe, best_start, best_floor = inf, -1, -1, inf, inf
+        for pe in hosts:
+            pos = position.get(pe)
+            if pos is None:
+                continue
+            # An input's own PE: its arrival differs (no transfer from itself).
+            floor = ((end[pe] if end[pe] > now else now) + backlog[pe]) + gap[pe]
+            if floor < now:
+                floor = now
+            ready = -inf
+            for src, volume, done in sources:
+                at = done + memo(src, pe, volume)
+                if at > ready:
+                    ready = at
+            start = ready if ready > floor else floor
+            done = start + row[pe_type[pe]] * slowdown[pe]
+            if done < best_done or (done == best_done and pos < best_pos):
+                best_done, best_pos, best_pe, best_start, best_floor = done, pos, pe, start, floor
+        for members in groups:
+            rep = members[0]
+            if hosts:
+                rep = next((pe for pe in members if pe not in hosts), -1)
+                if rep < 0:
+                    continue
+            arrival = -inf
+            for src, volume, done in sources:
+                at = done + memo(src, rep, volume)
+                if at > arrival:
+                    arrival = at
+            cost = row[pe_type[rep]] * slowdown[rep]
+            ready = arrival if arrival > now else now
+            # The cluster's first least finish, in list order.
+            c_done, c_pe, c_start, c_floor = inf, -1, inf, inf
+            for pe in members:
+                if pe in hosts:
+                    continue
+                floor = ((end[pe] if end[pe] > now else now) + backlog[pe]) + gap[pe]
+                if floor < now:
+                    floor = now
+                if floor <= ready:  # it starts at `ready`: no later PE here finishes earlier
+                    if ready + cost < c_done:
+                        c_done, c_pe, c_start, c_floor = ready + cost, pe, ready, floor
+                    break
+                if floor + cost < c_done:
+                    c_done, c_pe, c_start, c_floor = floor + cost, pe, floor, floor
+            if c_pe >= 0:
+                pos = position[c_pe]
+                if c_done < best_done or (c_done == best_done and pos < best_pos):
+                    best_done, best_pos, best_pe, best_start, best_floor = \
+                        c_done, pos, c_pe, c_start, c_floor
+        if best_pe < 0 or not best_done < inf:
+            return NO_CHOICE
+        return Choice(best_pe, best_start, best_done, best_floor)
 
     def note_placed(self, slot: int, pe: int, wait: float = 0.0) -> None:
         """Record in the arrays that the task in ``slot`` is queued on ``pe``.
@@ -293,3 +409,11 @@ class Engine:
                 if job.state.remaining != job.remaining:
                     obs.update(job)
 
+
+def _group_by_cluster(eligible: list[int], cluster_of: list[int]
+                      ) -> tuple[list[list[int]], dict[int, int]]:
+    """``eligible``'s PEs grouped by cluster, each group in list order; each PE's position."""
+    groups: dict[int, list[int]] = {}
+    for pe in eligible:
+        groups.setdefault(cluster_of[pe], []).append(pe)
+    return list(groups.values()), {pe: index for index, pe in enumerate(eligible)}
