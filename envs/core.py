@@ -289,7 +289,14 @@ class Engine:
             done = start + row[pe_type[pe]] * slowdown[pe]
             if done < best_done or (done == best_done and pos < best_pos):
                 best_done, best_pos, best_pe, best_start, best_floor = done, pos, pe, start, floor
-        for members in groups:
+        # Clusters by run time (one type and slowdown each): once a cluster cannot finish
+        # by the best so far even starting now, no slower one can.
+        costs = [row[pe_type[members[0]]] * slowdown[members[0]] for members in groups]
+        for index in sorted(range(len(groups)), key=costs.__getitem__):
+            cost = costs[index]
+            if now + cost > best_done:
+                break
+            members = groups[index]
             rep = members[0]
             if hosts:
                 rep = next((pe for pe in members if pe not in hosts), -1)
@@ -300,7 +307,6 @@ class Engine:
                 at = done + memo(src, rep, volume)
                 if at > arrival:
                     arrival = at
-            cost = row[pe_type[rep]] * slowdown[rep]
             ready = arrival if arrival > now else now
             # The cluster's first least finish, in list order.
             c_done, c_pe, c_start, c_floor = inf, -1, inf, inf
