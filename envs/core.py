@@ -191,6 +191,10 @@ class Engine:
         the lower PE index. This is exactly the PE choice of the runtime
         heuristics ``heft-rt-comm`` (``comm_aware``) and ``heft-rt`` /
         ``eft-fifo`` (not), so ordering tasks as they do reproduces them.
+        With many eligible PEs in few clusters it scores each cluster's PEs
+        together (:meth:`_choose_grouped`): the same choice, in a time that
+        grows with the clusters rather than the PEs on a lightly loaded
+        platform.
         """
         sim = self.sim
         job = self.obs.slot_job[slot]
