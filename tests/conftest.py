@@ -19,6 +19,14 @@ settings.register_profile("socsim", deadline=None, derandomize=True,
 settings.load_profile("socsim")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _sb3_logs_in_pytests_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Stable-Baselines3 logs of models built in tests land in pytest's temp dir, not /tmp."""
+    import os
+
+    os.environ.setdefault("SB3_LOGDIR", str(tmp_path_factory.mktemp("sb3")))
+
+
 @pytest.fixture
 def two_pe_platform() -> Platform:
     """Two PE types (CPU at 1 W active / 0.1 W idle, ACC at 2 W / 0.2 W), one PE each."""

@@ -312,6 +312,12 @@ def train_ppo(config: PPOConfig, run_dir: str | Path, args: dict[str, Any] | Non
                         gamma=config.gamma, ent_coef=config.ent_coef, seed=config.seed,
                         policy_kwargs=kwargs, verbose=0,
                         tensorboard_log=str(run_dir / "tb") if _has_tensorboard() else None)
+    if not _has_tensorboard():
+        # SB3 would open a log folder of its own under the system's temp dir; the run's
+        # scalars are socsim's log.jsonl, so its logger writes nothing anywhere.
+        from stable_baselines3.common.logger import configure
+
+        model.set_logger(configure(str(run_dir), format_strings=[]))
     if state_path.exists():  # resume
         state = read_checkpoint(state_path, FIX_RESUME)
         steps = state.get("num_timesteps")
