@@ -581,3 +581,29 @@ def test_the_edp_table_script_writes_every_row(tmp_path, capsys):
                 "| its start (edp_start.pt) |"):
         assert row in text
     assert "--seeds 2 --no-teacher" in text and "±" in text
+
+
+def test_the_static_heldout_script_pairs_the_agent_with_each_heuristic(tmp_path, capsys):
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "experiments" / "set_agent" / \
+        "static_heldout.py"
+    spec = importlib.util.spec_from_file_location("static_heldout", script)
+    heldout = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(heldout)
+    assert len(heldout.graphs(3, 10)) == 96
+    assert not set(heldout.graphs(3, 10)) & set(heldout.graphs(1, 2))  # run.py's 24
+    out = tmp_path / "static.md"
+    assert heldout.main(["--seeds", "1-1", "--workers", "1", "--markdown", str(out)]) == 0
+    text = out.read_text()
+    assert "12 graphs with a proven optimum" in text and "--seeds 1-1" in text
+    for name in ("agent", *heldout.HEURISTICS):
+        assert f"| {name} |" in text
+    gaps = [float(line.split("|")[2].split("±")[0]) for line in text.splitlines()
+            if line.startswith("| ") and "±" in line and "scheduler" not in line]
+    assert all(gap >= 0 for gap in gaps)  # nothing beats a proven optimum
+    capsys.readouterr()
+    assert heldout.main(["--seeds", "5-2"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --seeds '5-2'") and "e.g. 3-10" in err and "\n" not in err.strip()

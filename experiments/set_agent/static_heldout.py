@@ -121,9 +121,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     clock = time.perf_counter()
     specs = graphs(first, last)
-    with ProcessPoolExecutor(args.workers) as pool:
-        optima = list(pool.map(optimum, specs))
-        results = list(pool.map(makespans, specs, [args.teacher] * len(specs)))
+    teacher = [args.teacher] * len(specs)
+    if args.workers == 1:  # in this process
+        optima = list(map(optimum, specs))
+        results = list(map(makespans, specs, teacher))
+    else:
+        with ProcessPoolExecutor(args.workers) as pool:
+            optima = list(pool.map(optimum, specs))
+            results = list(pool.map(makespans, specs, teacher))
     names = ("agent", *HEURISTICS, *((TEACHER,) if args.teacher else ()))
     gaps: dict[str, list[float]] = {name: [] for name in names}
     left_out = 0
