@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from socsim.errors import SchedulingError
-from socsim.placement import NO_CHOICE, Choice, TransferMemo, inputs_ready_each
+from socsim.placement import NO_CHOICE, Choice, TransferMemo, inputs_ready, inputs_ready_each
 from socsim.results import SimulationResult
 from socsim.simulator import Simulator
 from socsim.state import JobState
@@ -266,29 +266,24 @@ class Engine:
         pes = sim.pes
         end, backlog, slowdown, gap = pes.expected_end, pes.backlog, pes.slowdown, self._gap
         memo = self._transfer
-        sources: list[tuple[int, float, float]] = []
-        if comm_aware:
-            finish, task_pe = state.finish, state.task_pe
-            for pred, volume in state.profile.preds[task]:
-                if finish[pred] < 0:
-                    return NO_CHOICE  # an input not produced yet: it finishes nowhere
-                sources.append((task_pe[pred], volume, finish[pred]))
-        hosts = {src for src, _, _ in sources}
+        preds = state.profile.preds[task] if comm_aware else ()
+        hosts = {state.task_pe[pred] for pred, _ in preds}
         inf = math.inf
+
+        def floor_of(pe: int) -> float:  # when the PE can start it (the loop's floor)
+            floor = ((end[pe] if end[pe] > now else now) + backlog[pe]) + gap[pe]
+            return now if floor < now else floor
+
+        def arrival_on(pe: int) -> float:  # when its inputs are on the PE (-inf: none)
+            return inputs_ready(state, task, pe, memo, -inf) if comm_aware else -inf
+
         best_done, best_pos, best_pe, best_start, best_floor = inf, -1, -1, inf, inf
         for pe in hosts:
             pos = position.get(pe)
             if pos is None:
                 continue
             # An input's own PE: its arrival differs (no transfer from itself).
-            floor = ((end[pe] if end[pe] > now else now) + backlog[pe]) + gap[pe]
-            if floor < now:
-                floor = now
-            ready = -inf
-            for src, volume, done in sources:
-                at = done + memo(src, pe, volume)
-                if at > ready:
-                    ready = at
+            floor, ready = floor_of(pe), arrival_on(pe)
             start = ready if ready > floor else floor
             done = start + row[pe_type[pe]] * slowdown[pe]
             if done < best_done or (done == best_done and pos < best_pos):
@@ -306,20 +301,14 @@ class Engine:
                 rep = next((pe for pe in members if pe not in hosts), -1)
                 if rep < 0:
                     continue
-            arrival = -inf
-            for src, volume, done in sources:
-                at = done + memo(src, rep, volume)
-                if at > arrival:
-                    arrival = at
+            arrival = arrival_on(rep)
             ready = arrival if arrival > now else now
             # The cluster's first least finish, in list order.
             c_done, c_pe, c_start, c_floor = inf, -1, inf, inf
             for pe in members:
                 if pe in hosts:
                     continue
-                floor = ((end[pe] if end[pe] > now else now) + backlog[pe]) + gap[pe]
-                if floor < now:
-                    floor = now
+                floor = floor_of(pe)
                 if floor <= ready:  # it starts at `ready`: no later PE here finishes earlier
                     if ready + cost < c_done:
                         c_done, c_pe, c_start, c_floor = ready + cost, pe, ready, floor

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -22,8 +24,6 @@ settings.load_profile("socsim")
 @pytest.fixture(autouse=True, scope="session")
 def _sb3_logs_in_pytests_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Stable-Baselines3 logs of models built in tests land in pytest's temp dir, not /tmp."""
-    import os
-
     os.environ.setdefault("SB3_LOGDIR", str(tmp_path_factory.mktemp("sb3")))
 
 
